@@ -11,6 +11,7 @@ import type { SnapshotView } from './snapshot.js';
 
 export type DumpValue =
   | bigint
+  | string
   | null
   | DumpValue[]
   | { [k: string]: DumpValue };
@@ -58,6 +59,7 @@ export function dumpValue(view: SnapshotView, k: number, requestedType: number):
 export function pythonJson(value: DumpValue): string {
   if (value === null) return 'null';
   if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string') return pythonString(value);
   if (Array.isArray(value)) return '[' + value.map(pythonJson).join(', ') + ']';
   const keys = Object.keys(value).sort(compareCodePoints);
   return '{' + keys.map((k) => `${pythonString(k)}: ${pythonJson(value[k]!)}`).join(', ') + '}';

@@ -11,10 +11,15 @@ export const SHARED = process.env.VPP_EXPORTER_SHARED ?? path.resolve(REPO_ROOT,
 export const FIXTURES = path.join(SHARED, 'fixtures', 'vpp-26.10');
 export const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 /** A fresh temporary directory, removed when the process exits. */
 export function tmpDir(prefix = 'vpp-exporter-test-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(d, { recursive: true, force: true }));
+  made.push(d);
   return d;
 }
 

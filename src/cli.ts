@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * Command line: `vpp-exporter <command> [flags]`. Exit codes: 0 ok, 2 bad usage or
+ * configuration (with a message saying what is wrong), 1 runtime failure.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, OPTIONS, envName, type Config } from './config.js';
+import { configureLogging } from './log.js';
+import { statsDump, statsLs, StatsUnavailableError } from './commands/stats.js';
+
+const USAGE = `Usage: vpp-exporter <command> [flags]
+
+Commands:
+  demo                       start the built-in VPP simulator and show live stats from it
+  sim                        run the VPP simulator alone (stats socket)
+  stats ls [REGEX...]        list stat names and types
+  stats dump [REGEX...]      dump stat values (--json: one object, vpp-papi shapes)
+
+Stats source: --stats-socket PATH (default /run/vpp/stats.sock) or --stats-file IMAGE.
+Every flag can also be set in a JSON --config file or as VPP_EXPORTER_<FLAG> in the environment.
+Run 'vpp-exporter <command> --help' for its flags.
+`;
+
+const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
+  stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
+  sim: ['config', 'stats-socket', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
+  demo: ['config', 'stats-socket', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
+};
+
+class UsageError extends Error {}
+
+function flagHelp(command: string): string {
+  return COMMAND_FLAGS[command]!
+    .map((f) => {
+      const spec = OPTIONS[f];
+      const dflt = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : ` (default ${String(spec.default)})`;
+      return `  --${f.padEnd(24)} ${spec.help}${dflt}  [${envName(f)}]`;
+    })
+    .join('\n');
+}
+
+function parse(command: string, argv: string[]): { config: Config; positionals: string[] } {
+  const names = COMMAND_FLAGS[command]!;
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const n of names) options[n] = { type: OPTIONS[n].kind === 'bool' ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\nFlags of '${command}':\n${flagHelp(command)}`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`Flags of '${command}':\n${flagHelp(command)}\n`);
+    process.exit(0);
+  }
+  const { help: _help, ...flags } = parsed.values;
+  // One-shot commands print results on stdout; routine info lines would only be noise on stderr.
+  if (command === 'stats' && flags['log.level'] === undefined && process.env[envName('log.level')] === undefined) {
+    flags['log.level'] = 'warn';
+  }
+  const config = loadConfig(flags as Record<string, string | boolean>);
+  configureLogging(config['log.level']);
+  return { config, positionals: parsed.positionals };
+}
+
+function write(s: string): void {
+  process.stdout.write(s);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  switch (command) {
+    case 'stats': {
+      const [sub, ...args] = rest;
+      if (sub !== 'ls' && sub !== 'dump') throw new UsageError(`stats: expected 'ls' or 'dump', got '${sub ?? ''}'`);
+      const { config, positionals } = parse('stats', args);
+      const patterns = positionals.map((p) => {
+        try {
+          return new RegExp(p);
+        } catch (e) {
+          throw new UsageError(`stats ${sub}: '${p}' is not a valid regex: ${(e as Error).message}`);
+        }
+      });
+      const source = config['stats-file'] !== undefined ? { filePath: config['stats-file'] } : { socketPath: config['stats-socket'] };
+      const opts = { ...source, patterns, json: config.json };
+      await (sub === 'ls' ? statsLs(opts, write) : statsDump(opts, write));
+      return 0;
+    }
+    case 'sim': {
+      const { config } = parse('sim', rest);
+      const { runSimCommand } = await import('./commands/sim.js');
+      return runSimCommand(config);
+    }
+    case 'demo': {
+      const { config } = parse('demo', rest);
+      const { runDemo } = await import('./commands/demo.js');
+      return runDemo(config);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      process.stderr.write(`vpp-exporter: ${e.message}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof StatsUnavailableError) {
+      process.stderr.write(`vpp-exporter: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`vpp-exporter: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);
