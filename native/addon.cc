@@ -3,6 +3,9 @@
 // file converts arguments, calls one C++ function, and converts the result back.
 #include <napi.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <memory>
 
@@ -59,6 +62,7 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
                            StaticMethod("openSocket", &StatSegment::OpenSocket),
                            StaticMethod("openFile", &StatSegment::OpenFile),
                            StaticMethod("openSocketAsync", &StatSegment::OpenSocketAsync),
+                           StaticMethod("probeSocketAsync", &StatSegment::ProbeSocketAsync),
                            InstanceMethod("header", &StatSegment::Header),
                            InstanceMethod("directory", &StatSegment::Directory),
                            InstanceMethod("snapshot", &StatSegment::Snapshot),
@@ -122,6 +126,46 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
 
   static Napi::Value OpenSocketAsync(const Napi::CallbackInfo& info) {
     auto* w = new OpenWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  }
+
+  // probeSocketAsync(path) -> Promise<number>: the inode of the descriptor the stats socket hands
+  // out, without mapping it. A different inode than the mapped segment's means VPP restarted.
+  class ProbeWorker : public Napi::AsyncWorker {
+   public:
+    ProbeWorker(Napi::Env env, std::string path)
+        : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise Promise() { return deferred_.Promise(); }
+    void Execute() override {
+      int fd = -1;
+      std::string msg;
+      fdpass::Result r = fdpass::ReceiveFd(path_, 2000, &fd, &msg);
+      if (r != fdpass::Result::kOk) {
+        err_ = statseg::Error{r == fdpass::Result::kNoFd ? statseg::Code::kRecvFd : statseg::Code::kConnect, msg};
+        return;
+      }
+      struct stat st;
+      if (fstat(fd, &st) == 0) inode_ = uint64_t(st.st_ino);
+      else err_ = statseg::Error{statseg::Code::kMap, "fstat of the received descriptor failed"};
+      close(fd);
+    }
+    void OnOK() override {
+      Napi::Env env = Env();
+      if (!err_.ok()) deferred_.Reject(MakeError(env, statseg::CodeName(err_.code), err_.message).Value());
+      else deferred_.Resolve(Napi::Number::New(env, double(inode_)));
+    }
+
+   private:
+    std::string path_;
+    Napi::Promise::Deferred deferred_;
+    statseg::Error err_;
+    uint64_t inode_ = 0;
+  };
+
+  static Napi::Value ProbeSocketAsync(const Napi::CallbackInfo& info) {
+    auto* w = new ProbeWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
     Napi::Promise p = w->Promise();
     w->Queue();
     return p;

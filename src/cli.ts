@@ -30,7 +30,7 @@ const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
 class UsageError extends Error {}
 
 function flagHelp(command: string): string {
-  return COMMAND_FLAGS[command]!
+  return COMMAND_FLAGS[command]
     .map((f) => {
       const spec = OPTIONS[f];
       const dflt = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : ` (default ${String(spec.default)})`;
@@ -39,8 +39,8 @@ function flagHelp(command: string): string {
     .join('\n');
 }
 
-function parse(command: string, argv: string[]): { config: Config; positionals: string[] } {
-  const names = COMMAND_FLAGS[command]!;
+function parse(command: string, argv: string[]): { config: Config; positionals: string[]; given: Set<string> } {
+  const names = COMMAND_FLAGS[command];
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const n of names) options[n] = { type: OPTIONS[n].kind === 'bool' ? 'boolean' : 'string' };
   let parsed;
@@ -58,9 +58,9 @@ function parse(command: string, argv: string[]): { config: Config; positionals: 
   if (command === 'stats' && flags['log.level'] === undefined && process.env[envName('log.level')] === undefined) {
     flags['log.level'] = 'warn';
   }
-  const config = loadConfig(flags as Record<string, string | boolean>);
+  const config = loadConfig(flags);
   configureLogging(config['log.level']);
-  return { config, positionals: parsed.positionals };
+  return { config, positionals: parsed.positionals, given: new Set(Object.keys(flags)) };
 }
 
 function write(s: string): void {
@@ -96,9 +96,9 @@ async function main(argv: string[]): Promise<number> {
       return runSimCommand(config);
     }
     case 'demo': {
-      const { config } = parse('demo', rest);
+      const { config, given } = parse('demo', rest);
       const { runDemo } = await import('./commands/demo.js');
-      return runDemo(config);
+      return runDemo(config, given.has('stats-socket') || process.env[envName('stats-socket')] !== undefined);
     }
     default:
       throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);

@@ -60,7 +60,7 @@ function sumRows(rows: DumpValue[]): DumpValue {
     row.forEach((v, i) => {
       if (Array.isArray(v)) {
         const t = (total[i] ??= v.map(() => 0n)) as bigint[];
-        v.forEach((x, j) => (t[j] = t[j]! + (x as bigint)));
+        v.forEach((x, j) => (t[j] = t[j] + (x as bigint)));
       } else total[i] = ((total[i] as bigint | undefined) ?? 0n) + (v as bigint);
     });
   }

@@ -84,6 +84,8 @@ export interface NativeAddon {
     openFile(path: string): NativeStatSegment;
     /** Same as openSocket, with the connect and receive done off the JavaScript thread. */
     openSocketAsync(path: string): Promise<NativeStatSegment>;
+    /** Inode of the descriptor the stats socket hands out, without mapping it. */
+    probeSocketAsync(path: string): Promise<number>;
   };
   SharedSegment: new (size: number) => NativeSharedSegment;
   setErrorClass(cls: new (code: string, message: string) => Error): void;

@@ -3,8 +3,9 @@
  * epoch-consistent snapshots. The directory index is rebuilt only when the epoch changes.
  *
  * Restart detection (VPP gives a new memfd on every start; the old mapping stays readable but
- * frozen): the socket file's inode changed, the heartbeat stopped advancing, or a read failed.
- * Each leads to an unmap and a reconnect with capped exponential backoff.
+ * frozen): the socket file's inode changed, a probe of the socket refused the connection or
+ * handed out another memfd, the heartbeat stopped advancing, or a read failed. Each leads to an
+ * unmap and a reconnect with capped exponential backoff.
  */
 import fs from 'node:fs';
 import { EventEmitter } from 'node:events';
@@ -25,6 +26,12 @@ export interface StatsClientOptions {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   busyTimeoutMs?: number;
+  /**
+   * How often (at most) a read also probes the socket in the background: a refused connection
+   * means VPP is gone even though its socket file is left behind (kill -9), and a memfd with
+   * another inode means VPP restarted. 0 disables.
+   */
+  probeIntervalMs?: number;
   log?: Logger;
 }
 
@@ -75,6 +82,9 @@ export class StatsClient extends EventEmitter {
   private seg: NativeStatSegment | undefined;
   private index: DirectoryIndex | undefined;
   private socketInode = 0;
+  private segmentInode = 0;
+  private lastProbe = 0;
+  private probing = false;
   private connecting: Promise<boolean> | undefined;
   private everConnected = false;
   private nextAttempt = 0;
@@ -131,6 +141,8 @@ export class StatsClient extends EventEmitter {
         return false;
       }
       this.seg = seg;
+      this.segmentInode = seg.inode;
+      this.lastProbe = Date.now();
       this.index = undefined;
       this.heartbeat = -1n;
       this.heartbeatChangedAt = Date.now();
@@ -181,7 +193,29 @@ export class StatsClient extends EventEmitter {
       this.drop('stats socket was re-created (VPP restarted)');
       return false;
     }
+    this.maybeProbe();
     return true;
+  }
+
+  private maybeProbe(): void {
+    const interval = this.opts.probeIntervalMs ?? 1000;
+    if (interval <= 0 || this.probing || Date.now() - this.lastProbe < interval) return;
+    this.probing = true;
+    this.lastProbe = Date.now();
+    const seg = this.seg;
+    native()
+      .StatSegment.probeSocketAsync(this.opts.socketPath!)
+      .then(
+        (inode) => {
+          if (this.seg === seg && inode !== this.segmentInode) this.drop('the stats socket hands out a new segment (VPP restarted)');
+        },
+        (e: unknown) => {
+          // Refused: nobody listens on the socket any more. A timeout (RECV_FD) is a stopped or
+          // busy VPP whose segment is still the current one: keep it.
+          if (this.seg === seg && isStatsError(e, 'CONNECT')) this.drop(`stats socket refuses connections: ${(e as Error).message}`);
+        },
+      )
+      .finally(() => (this.probing = false));
   }
 
   private reindex(seg: NativeStatSegment): DirectoryIndex {
@@ -189,10 +223,10 @@ export class StatsClient extends EventEmitter {
     const d = seg.directory({ skipSymlinkPrefixes: skip });
     const index = new DirectoryIndex(d.epoch, d.length, skip);
     for (let i = 0; i < d.names.length; i++) {
-      const type = d.type[i]!;
-      const e: StatEntry = { index: d.index[i]!, name: d.names[i]!, type };
+      const type = d.type[i];
+      const e: StatEntry = { index: d.index[i], name: d.names[i], type };
       if (type === StatType.SYMLINK) {
-        const raw = d.value[i]!;
+        const raw = d.value[i];
         e.target = Number(raw & 0xffffffffn);
         e.column = Number(raw >> 32n);
       }
@@ -268,7 +302,7 @@ export class StatsClient extends EventEmitter {
     if (!hb) return;
     const k = slots.indexOf(hb.index);
     if (k < 0) return;
-    const value = view.values[view.firstValueIndex(k)]!;
+    const value = view.values[view.firstValueIndex(k)];
     const now = Date.now();
     if (value !== this.heartbeat) {
       this.heartbeat = value;

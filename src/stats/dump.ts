@@ -26,17 +26,17 @@ export function dumpValue(view: SnapshotView, k: number, requestedType: number):
   if (requestedType === StatType.NAME_VECTOR) return view.strings(k) ?? [];
   const e = view.entry(k);
   const v = view.values;
-  const element = (at: number): DumpValue => (e.width === 1 ? v[at]! : Array.from(v.subarray(at, at + e.width)));
+  const element = (at: number): DumpValue => (e.width === 1 ? v[at] : Array.from(v.subarray(at, at + e.width)));
   switch (requestedType) {
     case StatType.SCALAR_INDEX:
     case StatType.GAUGE:
-      return v[e.rowStarts[0]!]!;
+      return v[e.rowStarts[0]];
     case StatType.SYMLINK:
       // One element per thread row: the linked column.
       return e.rowStarts.map((s) => element(s));
     case StatType.RING_BUFFER: {
       const out: { [k: string]: DumpValue } = {};
-      RING_FIELDS.forEach((f, i) => (out[f] = v[e.rowStarts[0]! + i]!));
+      RING_FIELDS.forEach((f, i) => (out[f] = v[e.rowStarts[0] + i]!));
       return out;
     }
     case StatType.COUNTER_VECTOR_SIMPLE:
@@ -44,7 +44,7 @@ export function dumpValue(view: SnapshotView, k: number, requestedType: number):
     case StatType.HISTOGRAM_LOG2:
       return e.rowStarts.map((s, r) => {
         const row: DumpValue[] = [];
-        for (let i = 0; i < e.rowLengths[r]!; i++) row.push(element(s + i * e.width));
+        for (let i = 0; i < e.rowLengths[r]; i++) row.push(element(s + i * e.width));
         return row;
       });
     default:
@@ -62,7 +62,7 @@ export function pythonJson(value: DumpValue): string {
   if (typeof value === 'string') return pythonString(value);
   if (Array.isArray(value)) return '[' + value.map(pythonJson).join(', ') + ']';
   const keys = Object.keys(value).sort(compareCodePoints);
-  return '{' + keys.map((k) => `${pythonString(k)}: ${pythonJson(value[k]!)}`).join(', ') + '}';
+  return '{' + keys.map((k) => `${pythonString(k)}: ${pythonJson(value[k])}`).join(', ') + '}';
 }
 
 export function pythonString(s: string): string {

@@ -34,7 +34,7 @@ export class SnapshotView {
   }
 
   status(k: number): number {
-    return this.layout[k * 5]!;
+    return this.layout[k * 5];
   }
 
   statusName(k: number): string {
@@ -42,14 +42,14 @@ export class SnapshotView {
   }
 
   type(k: number): number {
-    return this.layout[k * 5 + 1]!;
+    return this.layout[k * 5 + 1];
   }
 
   entry(k: number): EntryView {
     const l = this.layout;
-    const offset = l[k * 5 + 2]!;
-    const rows = l[k * 5 + 3]!;
-    const width = l[k * 5 + 4]!;
+    const offset = l[k * 5 + 2];
+    const rows = l[k * 5 + 3];
+    const width = l[k * 5 + 4];
     const rowLengths: number[] = [];
     const rowStarts: number[] = [];
     let at = offset + rows;
@@ -59,7 +59,7 @@ export class SnapshotView {
       rowStarts.push(at);
       at += n * width;
     }
-    return { status: l[k * 5]!, type: l[k * 5 + 1]!, rows, width, rowLengths, rowStarts };
+    return { status: l[k * 5], type: l[k * 5 + 1], rows, width, rowLengths, rowStarts };
   }
 
   /** The strings of a NAME_VECTOR entry (null for unset slots). */
@@ -69,7 +69,7 @@ export class SnapshotView {
 
   /** Index of the first value word of entry k (for scalars: the value itself). */
   firstValueIndex(k: number): number {
-    const offset = this.layout[k * 5 + 2]!;
-    return offset + this.layout[k * 5 + 3]!;
+    const offset = this.layout[k * 5 + 2];
+    return offset + this.layout[k * 5 + 3];
   }
 }
