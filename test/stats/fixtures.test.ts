@@ -66,9 +66,9 @@ for (const name of ['statseg', 'statseg-churn'] as const) {
       for (let i = 0; i < maxLen * width; i++) {
         let total = 0n;
         a.rowStarts.forEach((s, r) => {
-          if (i < a.rowLengths[r]! * width) total += per.view.values[s + i]!;
+          if (i < a.rowLengths[r] * width) total += per.view.values[s + i];
         });
-        assert.equal(sum.view.values[b.rowStarts[0]! + i], total);
+        assert.equal(sum.view.values[b.rowStarts[0] + i], total);
       }
     }
   });
