@@ -24,11 +24,15 @@
 // empty name (a freed EMPTY slot), silently dropping every entry after it. --nopattern calls
 // DumpStats()/ListStats() with no pattern at all, to show exactly that behaviour.
 //
+// A read that GoVPP reports as ErrStatsDataBusy/ErrStatsAccessFailed (the segment changed while
+// reading) is retried, up to 1000 times, as vpp-papi does on its own.
+//
 // --bench N connects once, then repeats DumpStats over the same selection N times (after one
 // warm-up read) and prints {"entries": E, "ns_per_read": X, "reads": N}.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -85,7 +89,7 @@ func run() int {
 	defer func() { _ = client.Disconnect() }()
 
 	if *list {
-		ids, err := client.ListStats(patterns...)
+		ids, err := retry(func() ([]adapter.StatIdentifier, error) { return client.ListStats(patterns...) })
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "govpp-stats: ListStats: %v\n", err)
 			return 1
@@ -105,14 +109,15 @@ func run() int {
 	}
 
 	if *bench > 0 {
-		entries, err := client.DumpStats(patterns...) // warm-up
+		dump := func() ([]adapter.StatEntry, error) { return client.DumpStats(patterns...) }
+		entries, err := retry(dump) // warm-up
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "govpp-stats: DumpStats: %v\n", err)
 			return 1
 		}
 		start := time.Now()
 		for i := 0; i < *bench; i++ {
-			if entries, err = client.DumpStats(patterns...); err != nil {
+			if entries, err = retry(dump); err != nil {
 				fmt.Fprintf(os.Stderr, "govpp-stats: DumpStats: %v\n", err)
 				return 1
 			}
@@ -122,7 +127,7 @@ func run() int {
 		return 0
 	}
 
-	entries, err := client.DumpStats(patterns...)
+	entries, err := retry(func() ([]adapter.StatEntry, error) { return client.DumpStats(patterns...) })
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "govpp-stats: DumpStats: %v\n", err)
 		return 1
@@ -163,6 +168,19 @@ func run() int {
 	}
 	_, _ = os.Stdout.WriteString(b.String())
 	return 0
+}
+
+// retry repeats a GoVPP read while GoVPP reports that VPP changed the segment under it (epoch
+// moved or in_progress stayed set): GoVPP returns these errors instead of retrying, unlike
+// vpp-papi. Nothing changes in a served image file; this is for live segments.
+func retry[T any](read func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := read()
+		if (errors.Is(err, adapter.ErrStatsDataBusy) || errors.Is(err, adapter.ErrStatsAccessFailed)) && attempt < 1000 {
+			continue
+		}
+		return v, err
+	}
 }
 
 // plain converts one GoVPP entry to JSON-able values (map/slice/uint64/string/nil).

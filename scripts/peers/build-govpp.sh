@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the GoVPP test peer (test/peers/govpp-stats, module go.fd.io/govpp from the Go module
+# proxy) into "$VPP_EXPORTER_CACHE/bin/govpp-stats". Go's module, build and path caches live under
+# "$VPP_EXPORTER_CACHE/go". Idempotent: rebuilds only when the sources (or the Go version) changed.
+# The last line printed on stdout is the binary's path.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+
+src=$(cd "$here/../../test/peers/govpp-stats" && pwd)
+bin_dir="$VPP_EXPORTER_CACHE/bin"
+bin="$bin_dir/govpp-stats"
+stamp="$bin.sha256"
+
+if ! command -v go >/dev/null 2>&1; then
+  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+fi
+command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH (needed to build the GoVPP peer)"
+
+export GOPATH="$VPP_EXPORTER_CACHE/go"
+export GOMODCACHE="$VPP_EXPORTER_CACHE/go/mod"
+export GOCACHE="$VPP_EXPORTER_CACHE/go/build"
+export GOTOOLCHAIN=local                    # never download another toolchain
+export GOFLAGS="-modcacherw -buildvcs=false" # a writable module cache can be deleted with rm -rf
+export CGO_ENABLED=0
+
+# The hash covers every source file of the folder (names and contents) and the Go version.
+hash=$(
+  cd "$src"
+  { go version; find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z \
+      | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1
+)
+
+if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
+  log "govpp-stats is up to date"
+else
+  mkdir -p "$bin_dir" "$GOMODCACHE" "$GOCACHE"
+  log "building govpp-stats ($(go version | cut -d' ' -f3)) from $src"
+  rm -f "$stamp"
+  (cd "$src" && go build -trimpath -o "$bin.tmp" .) \
+    || die "go build of test/peers/govpp-stats failed (is the Go module proxy reachable for go.fd.io/govpp?)"
+  mv -f "$bin.tmp" "$bin"
+  echo "$hash" > "$stamp"
+fi
+echo "$bin"
