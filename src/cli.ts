@@ -11,7 +11,8 @@ import { statsDump, statsLs, StatsUnavailableError } from './commands/stats.js';
 const USAGE = `Usage: vpp-exporter <command> [flags]
 
 Commands:
-  demo                       start the built-in VPP simulator and show live stats from it
+  run                        serve VPP's stats as Prometheus metrics on :9482
+  demo                       start the built-in VPP simulator and the exporter against it
   sim                        run the VPP simulator alone (stats socket)
   stats ls [REGEX...]        list stat names and types
   stats dump [REGEX...]      dump stat values (--json: one object, vpp-papi shapes)
@@ -22,9 +23,10 @@ Run 'vpp-exporter <command> --help' for its flags.
 `;
 
 const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
+  run: ['config', 'stats-socket', 'web.listen-address', 'per-thread', 'stats.include', 'stats.exclude', 'log.level'],
   stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
   sim: ['config', 'stats-socket', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
-  demo: ['config', 'stats-socket', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
+  demo: ['config', 'stats-socket', 'web.listen-address', 'per-thread', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
 };
 
 class UsageError extends Error {}
@@ -89,6 +91,11 @@ async function main(argv: string[]): Promise<number> {
       const opts = { ...source, patterns, json: config.json };
       await (sub === 'ls' ? statsLs(opts, write) : statsDump(opts, write));
       return 0;
+    }
+    case 'run': {
+      const { config } = parse('run', rest);
+      const { runExporter } = await import('./commands/run.js');
+      return runExporter(config);
     }
     case 'sim': {
       const { config } = parse('sim', rest);

@@ -1,6 +1,7 @@
 /**
- * `vpp-exporter demo`: the built-in VPP simulator, read back through the same stats client the
- * exporter uses, with a live summary every few seconds. No outside service is needed.
+ * `vpp-exporter demo`: the built-in VPP simulator and the exporter against it (/metrics on the
+ * usual port), plus a live summary every few seconds read through the same stats client. No
+ * outside service is needed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import type { Config } from '../config.js';
 import { logger } from '../log.js';
 import { startStatsSimulator } from '../sim/index.js';
 import { StatsClient, type DirectoryIndex, type Snapshot } from '../stats/index.js';
+import { startExporter } from './run.js';
 
 const SUMMARY_INTERVAL_MS = 5000;
 
@@ -68,10 +70,12 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
     seed: config.seed,
     socketPath,
   });
+  const exporter = await startExporter(config, socketPath);
   const client = new StatsClient({ socketPath, log: logger('stats') });
   process.stdout.write(
     `vpp-exporter demo\n` +
       `  simulated VPP: ${config.interfaces} interfaces, ${config.workers} worker(s), ${config.rate} packets/s per interface\n` +
+      `  metrics:       ${exporter.url}   (try: curl -s ${exporter.url} | grep vpp_interface_rx_packets_total)\n` +
       `  stats socket:  ${socketPath}   (try: vpp-exporter stats dump --stats-socket ${socketPath} /if/rx)\n` +
       `  a summary read through the stats client follows every ${SUMMARY_INTERVAL_MS / 1000} s; Ctrl-C stops.\n`,
   );
@@ -103,6 +107,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
   });
   clearInterval(timer);
   client.close();
+  await exporter.stop();
   await sim.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   return 0;

@@ -1,0 +1,70 @@
+/** `vpp-exporter run`: the exporter against a real VPP. */
+import type http from 'node:http';
+import type { Config, ListenAddress } from '../config.js';
+import { logger } from '../log.js';
+import { StatsClient } from '../stats/index.js';
+import { StatsSource } from '../exporters/stats-source.js';
+import { SelfMetrics } from '../exporters/self-metrics.js';
+import { MetricsHandler, createMetricsServer } from '../exporters/prometheus.js';
+
+export interface RunningExporter {
+  server: http.Server;
+  stats: StatsClient;
+  /** The address the metrics listener is bound to. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Symlinks the exporter never needs: interface and node names come from the name vectors. */
+export const EXPORTER_SKIPPED_SYMLINKS = ['/interfaces/', '/nodes/'];
+
+export async function startExporter(config: Config, statsSocket: string): Promise<RunningExporter> {
+  const log = logger('exporter');
+  const stats = new StatsClient({
+    socketPath: statsSocket,
+    skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS,
+    heartbeatTimeoutMs: 60_000,
+    log: logger('stats'),
+  });
+  const source = new StatsSource(stats, {
+    perThread: config['per-thread'],
+    include: config['stats.include'],
+    exclude: config['stats.exclude'],
+  });
+  const self = new SelfMetrics(stats, 'stats');
+  const handler = new MetricsHandler({ source, self, log, perThread: config['per-thread'] });
+  const server = createMetricsServer(handler, log);
+  const addr: ListenAddress = config['web.listen-address'];
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host === '' ? undefined : addr.host, () => resolve());
+  });
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : addr.port;
+  const host = addr.host === '' || addr.host === '0.0.0.0' ? 'localhost' : addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+  const url = `http://${host}:${port}/metrics`;
+  log.info({ url, statsSocket }, 'metrics listener up');
+  // Connect early so that the first scrape finds VPP mapped.
+  void stats.connect();
+  return {
+    server,
+    stats,
+    url,
+    async stop() {
+      stats.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export async function runExporter(config: Config): Promise<number> {
+  const exporter = await startExporter(config, config['stats-socket']);
+  process.stdout.write(`vpp-exporter: metrics at ${exporter.url} (stats socket ${config['stats-socket']})\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await exporter.stop();
+  return 0;
+}
