@@ -70,7 +70,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
     seed: config.seed,
     socketPath,
   });
-  const exporter = await startExporter(config, socketPath);
+  const exporter = await startExporter(config, { socketPath });
   const client = new StatsClient({ socketPath, log: logger('stats') });
   process.stdout.write(
     `vpp-exporter demo\n` +

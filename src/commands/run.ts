@@ -18,10 +18,13 @@ export interface RunningExporter {
 /** Symlinks the exporter never needs: interface and node names come from the name vectors. */
 export const EXPORTER_SKIPPED_SYMLINKS = ['/interfaces/', '/nodes/'];
 
-export async function startExporter(config: Config, statsSocket: string): Promise<RunningExporter> {
+/** Where the stats come from: VPP's socket, or a segment image file (for tests and post-mortems). */
+export type StatsOrigin = { socketPath: string } | { filePath: string };
+
+export async function startExporter(config: Config, origin: StatsOrigin): Promise<RunningExporter> {
   const log = logger('exporter');
   const stats = new StatsClient({
-    socketPath: statsSocket,
+    ...origin,
     skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS,
     heartbeatTimeoutMs: 60_000,
     log: logger('stats'),
@@ -43,7 +46,7 @@ export async function startExporter(config: Config, statsSocket: string): Promis
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;
   const host = addr.host === '' || addr.host === '0.0.0.0' ? 'localhost' : addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   const url = `http://${host}:${port}/metrics`;
-  log.info({ url, statsSocket }, 'metrics listener up');
+  log.info({ url, ...origin }, 'metrics listener up');
   // Connect early so that the first scrape finds VPP mapped.
   void stats.connect();
   return {
@@ -59,8 +62,9 @@ export async function startExporter(config: Config, statsSocket: string): Promis
 }
 
 export async function runExporter(config: Config): Promise<number> {
-  const exporter = await startExporter(config, config['stats-socket']);
-  process.stdout.write(`vpp-exporter: metrics at ${exporter.url} (stats socket ${config['stats-socket']})\n`);
+  const file = config['stats-file'];
+  const exporter = await startExporter(config, file !== undefined ? { filePath: file } : { socketPath: config['stats-socket'] });
+  process.stdout.write(`vpp-exporter: metrics at ${exporter.url} (stats from ${file ?? config['stats-socket']})\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
