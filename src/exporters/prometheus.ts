@@ -8,18 +8,25 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import type { StatsSource } from './stats-source.js';
+import type { Collected } from './stats-source.js';
+import type { StatsClient } from '../stats/index.js';
+
+/** What the handler needs of a stats source (StatsSource; tests inject faulty ones). */
+export interface MetricsSource {
+  readonly client: StatsClient;
+  collect(): Promise<Collected | undefined>;
+}
 import { renderPlan } from './exposition.js';
 import type { SelfMetrics } from './self-metrics.js';
 
 export interface MetricsServerOptions {
-  source: StatsSource;
+  source: MetricsSource;
   self: SelfMetrics;
   log: Logger;
   perThread: boolean;
   /** Scrapes served at once; more get 503. */
   maxInFlight?: number;
-  /** Give up on reading VPP after this long; the scrape still answers with vpp_up 0. */
+  /** Give up on reading VPP after this long; the scrape still answers, with vpp_up 0. */
   collectTimeoutMs?: number;
   /** Yield to the event loop after this much formatting time. */
   sliceMs?: number;
@@ -82,7 +89,7 @@ export class MetricsHandler {
     const started = performance.now();
     let collected;
     try {
-      collected = await withTimeout(this.opts.source.collect(), this.opts.collectTimeoutMs ?? 5000, 'reading the stats segment');
+      collected = await withTimeout(this.opts.source.collect(), this.opts.collectTimeoutMs ?? 800, 'reading the stats segment');
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'stats collection failed');
       collected = undefined;
