@@ -6,6 +6,7 @@ import { StatsClient } from '../stats/index.js';
 import { StatsSource } from '../exporters/stats-source.js';
 import { SelfMetrics } from '../exporters/self-metrics.js';
 import { MetricsHandler, createMetricsServer } from '../exporters/prometheus.js';
+import { loadWebConfig } from '../web/web-config.js';
 
 export interface RunningExporter {
   server: http.Server;
@@ -23,6 +24,9 @@ export type StatsOrigin = { socketPath: string } | { filePath: string };
 
 export async function startExporter(config: Config, origin: StatsOrigin): Promise<RunningExporter> {
   const log = logger('exporter');
+  const webFile = config['web.config.file'] as string | undefined;
+  // Read before anything starts: a bad file is a configuration error (exit 2).
+  const web = webFile !== undefined ? loadWebConfig(webFile) : undefined;
   const stats = new StatsClient({
     ...origin,
     skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS,
@@ -36,7 +40,7 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
   });
   const self = new SelfMetrics(stats, 'stats');
   const handler = new MetricsHandler({ source, self, log, perThread: config['per-thread'] });
-  const server = createMetricsServer(handler, log);
+  const server = createMetricsServer(handler, log, web);
   const addr: ListenAddress = config['web.listen-address'];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -45,7 +49,7 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : addr.port;
   const host = addr.host === '' || addr.host === '0.0.0.0' ? 'localhost' : addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-  const url = `http://${host}:${port}/metrics`;
+  const url = `${web?.tls ? 'https' : 'http'}://${host}:${port}/metrics`;
   log.info({ url, ...origin }, 'metrics listener up');
   // Connect early so that the first scrape finds VPP mapped.
   void stats.connect();

@@ -4,7 +4,7 @@
  * yielding to the event loop between them, so a large scrape does not hold up link events or API
  * replies. A failing part of the scrape reports success 0 and the rest is still served.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import zlib from 'node:zlib';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from '../log.js';
@@ -18,6 +18,7 @@ export interface MetricsSource {
 }
 import { renderPlan } from './exposition.js';
 import type { SelfMetrics } from './self-metrics.js';
+import { createWebServer, type WebConfig } from '../web/web-config.js';
 
 export interface MetricsServerOptions {
   source: MetricsSource;
@@ -132,9 +133,9 @@ const LANDING = `<!doctype html><html><head><title>vpp-exporter</title></head><b
 <h1>vpp-exporter</h1><p>Prometheus exporter for FD.io VPP.</p><p><a href="/metrics">Metrics</a></p></body></html>
 `;
 
-/** The HTTP listener for /metrics (read-only). */
-export function createMetricsServer(handler: MetricsHandler, log: Logger): http.Server {
-  const server = http.createServer((req, res) => {
+/** The listener for /metrics (read-only); HTTPS and basic auth per the web config. */
+export function createMetricsServer(handler: MetricsHandler, log: Logger, web?: WebConfig): http.Server {
+  const server = createWebServer(web, (req, res) => {
     const url = req.url ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
