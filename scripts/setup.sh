@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs to run, idempotently: Node >= 22.15 (fetched from the npm
 # registry when the machine's is older), npm dependencies, the native addon and the TypeScript
-# build. With --peers it also installs the real test peers (vpp-papi, GoVPP, clang for fuzzing).
+# build. With --peers it also installs the real test peers (Kafka, Prometheus and promtool, an
+# OTLP receiver, vpp-papi, GoVPP); scripts/fuzz.sh installs clang for the fuzzer itself.
 # Caches live outside the clone ($VPP_EXPORTER_CACHE), so CI's fresh clones reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,5 @@ log "building TypeScript"
 npm run --silent build:ts
 
 if [ "${1:-}" = "--peers" ]; then
-  bash scripts/peers/install-python-peers.sh >/dev/null
-  bash scripts/peers/build-govpp.sh >/dev/null
+  bash scripts/peers/install-all.sh
 fi

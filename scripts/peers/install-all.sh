@@ -4,8 +4,8 @@
 #   install-kafka.sh         Kafka broker jars from Maven Central (needs java 17+, mvn)
 #   install-prometheus.sh    Debian's prometheus + promtool (apt-get)
 #   build-otlp-receiver.sh   Prometheus 3, the OTLP receiver, built from the Go module proxy
-#   install-python-peers.sh  vpp-papi from PyPI (when the script exists)
-#   build-govpp.sh           the GoVPP peer from the Go module proxy (when the script exists)
+#   install-python-peers.sh  vpp-papi from PyPI
+#   build-govpp.sh           the GoVPP peer from the Go module proxy
 # Every step runs even when an earlier one failed; the run ends with a summary and exits non-zero
 # naming each step that failed.
 set -uo pipefail
@@ -17,10 +17,7 @@ steps=(install-kafka.sh install-prometheus.sh build-otlp-receiver.sh install-pyt
 failed=()
 for s in "${steps[@]}"; do
   if [ ! -f "$here/$s" ]; then
-    case "$s" in
-      install-python-peers.sh|build-govpp.sh) log "skipping $s (not in this checkout)"; continue ;;
-      *) log "ERROR: scripts/peers/$s is missing"; failed+=("$s"); continue ;;
-    esac
+    log "ERROR: scripts/peers/$s is missing"; failed+=("$s"); continue
   fi
   start=$(date +%s)
   log "== $s"
