@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "fdpass.h"
 #include "shm.h"
@@ -258,6 +259,7 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
     Napi::Uint32Array in = info[0].As<Napi::Uint32Array>();
     std::vector<uint32_t> entries(in.Data(), in.Data() + in.ElementLength());
     statseg::SnapshotOptions opts;
+    std::optional<Napi::ArrayBuffer> into;
     if (info[1].IsObject()) {
       Napi::Object o = info[1].As<Napi::Object>();
       opts.per_thread = o.Get("perThread").ToBoolean();
@@ -269,6 +271,8 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
       opts.busy_timeout_ns = OptUint(o, "busyTimeoutMs", 100) * 1'000'000ull;
       opts.max_attempts = uint32_t(OptUint(o, "maxAttempts", 16));
       if (opts.max_attempts == 0) opts.max_attempts = 1;
+      Napi::Value buf = o.Get("into");
+      if (buf.IsArrayBuffer()) into = buf.As<Napi::ArrayBuffer>();
     }
     statseg::Snapshot snap;
     statseg::Error err = seg_->TakeSnapshot(entries, opts, &snap);
@@ -276,7 +280,18 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
       Throw(env, err);
       return env.Undefined();
     }
-    Napi::ArrayBuffer vab = CopyToArrayBuffer(env, snap.values.data(), snap.values.size());
+    // Copy out into the caller's spare buffer when it is large enough (its pages are warm), else
+    // into a new one; either way JavaScript never sees the mapping or our scratch memory.
+    const size_t nvalues = snap.values.size();
+    const size_t nbytes = nvalues * sizeof(uint64_t);
+    Napi::ArrayBuffer vab;
+    if (into.has_value() && into->ByteLength() >= nbytes && !into->IsDetached()) {
+      vab = *into;
+    } else {
+      vab = Napi::ArrayBuffer::New(env, nbytes);
+    }
+    if (nbytes) memcpy(vab.Data(), snap.values.data(), nbytes);
+    seg_->ReturnScratch(std::move(snap.values));
     Napi::Uint32Array layout = Napi::Uint32Array::New(env, snap.layout.size() * 5);
     Napi::Array names = Napi::Array::New(env, snap.layout.size());
     for (size_t k = 0; k < snap.layout.size(); k++) {
@@ -299,7 +314,7 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("epoch", Napi::Number::New(env, double(snap.epoch)));
     o.Set("attempts", Napi::Number::New(env, snap.attempts));
-    o.Set("values", Napi::BigUint64Array::New(env, snap.values.size(), vab, 0));
+    o.Set("values", Napi::BigUint64Array::New(env, nvalues, vab, 0));
     o.Set("layout", layout);
     o.Set("names", names);
     return o;

@@ -23,6 +23,22 @@ namespace {
 // A larger value can only come from a corrupt segment.
 constexpr uint32_t kMaxRows = 4096;
 
+// What one snapshot may read from the mapping and copy out, in bytes: twice the mapping plus this
+// much per requested entry. The vectors of a consistent segment do not overlap, so the data of
+// distinct entries adds up to less than the mapping, and row lengths, symlink columns and a
+// repeated request fit in the rest. Only a corrupt segment whose pointers alias one vector many
+// times (4096 rows, every directory entry, every string of a name vector) asks for more, up to
+// rows x entries x the mapping: the budget turns that into kBadPointer instead of exhausting
+// memory or summing the same rows for minutes.
+constexpr uint64_t kEntryBudget = 4096;
+
+// Takes `bytes` from the snapshot's copy budget; false when it would run out.
+bool Charge(uint64_t* budget, uint64_t bytes) {
+  if (bytes > *budget) return false;
+  *budget -= bytes;
+  return true;
+}
+
 uint64_t NowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -282,6 +298,9 @@ Error Segment::TakeSnapshot(const std::vector<uint32_t>& entries, const Snapshot
     }
     out->epoch = epoch;
     out->attempts = attempt;
+    // Build in the segment's scratch vector: its pages stay mapped from scrape to scrape, where
+    // a fresh multi-megabyte allocation would page-fault on every word.
+    if (out->values.capacity() < scratch_.capacity()) out->values.swap(scratch_);
     out->values.clear();
     out->layout.assign(entries.size(), EntryLayout{0, 0, 0, 0, 0});
     out->names.assign(entries.size(), {});
@@ -289,11 +308,12 @@ Error Segment::TakeSnapshot(const std::vector<uint32_t>& entries, const Snapshot
 
     uint32_t dir_len;
     uint64_t dir_off;
+    uint64_t budget = 2 * uint64_t(size_) + uint64_t(entries.size()) * kEntryBudget;
     if (!Vec(U64(32), kEntrySize, &dir_len, &dir_off)) {
       e = Fail(Code::kBadPointer, "directory vector pointer is outside the mapping");
     } else {
       for (size_t k = 0; k < entries.size(); k++) {
-        Error ee = CopyEntry(entries[k], dir_len, dir_off, opts.per_thread, out, k);
+        Error ee = CopyEntry(entries[k], dir_len, dir_off, opts.per_thread, out, k, &budget);
         if (!ee.ok()) out->layout[k].status = uint32_t(ee.code);
       }
     }
@@ -310,8 +330,12 @@ Error Segment::TakeSnapshot(const std::vector<uint32_t>& entries, const Snapshot
   return Fail(Code::kBusy, "no consistent read of the stats segment within the retry budget");
 }
 
+void Segment::ReturnScratch(std::vector<uint64_t>&& values) const {
+  if (values.capacity() > scratch_.capacity()) scratch_ = std::move(values);
+}
+
 Error Segment::CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, bool per_thread,
-                         Snapshot* out, size_t slot) const {
+                         Snapshot* out, size_t slot, uint64_t* budget) const {
   EntryLayout& lay = out->layout[slot];
   lay.offset = out->values.size();
   if (index >= dir_len) {
@@ -324,6 +348,7 @@ Error Segment::CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, boo
   switch (type) {
     case kScalarIndex:
     case kGauge:
+      if (!Charge(budget, 16)) return Fail(Code::kBadPointer, "snapshot copy budget exhausted");
       lay.rows = 1;
       lay.width = 1;
       out->values.push_back(1);
@@ -331,11 +356,11 @@ Error Segment::CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, boo
       return Error{};
     case kCounterSimple:
     case kHistogramLog2:
-      return CopyCounterVector(value, 1, per_thread, -1, &out->values, &lay);
+      return CopyCounterVector(value, 1, per_thread, -1, &out->values, &lay, budget);
     case kCounterCombined:
-      return CopyCounterVector(value, 2, per_thread, -1, &out->values, &lay);
+      return CopyCounterVector(value, 2, per_thread, -1, &out->values, &lay, budget);
     case kNameVector:
-      return CopyNameVector(value, &out->names[slot], &out->name_present[slot]);
+      return CopyNameVector(value, &out->names[slot], &out->name_present[slot], budget);
     case kSymlink: {
       const uint32_t target = uint32_t(value & 0xffffffffu);
       const uint32_t column = uint32_t(value >> 32);
@@ -352,17 +377,18 @@ Error Segment::CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, boo
       // Report the target's type: the values have its shape.
       lay.type = ttype;
       return CopyCounterVector(U64(to + 8), ttype == kCounterCombined ? 2 : 1, per_thread,
-                               int64_t(column), &out->values, &lay);
+                               int64_t(column), &out->values, &lay, budget);
     }
     case kRingBuffer:
-      return CopyRingBuffer(value, &out->values, &lay);
+      return CopyRingBuffer(value, &out->values, &lay, budget);
     default:  // empty, illegal or unknown: no data
       return Error{};
   }
 }
 
 Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread, int64_t column,
-                                 std::vector<uint64_t>* values, EntryLayout* lay) const {
+                                 std::vector<uint64_t>* values, EntryLayout* lay,
+                                 uint64_t* budget) const {
   uint32_t nrows;
   uint64_t rows_off;
   if (!Vec(data, 8, &nrows, &rows_off)) {
@@ -374,6 +400,11 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
   lay->width = width;
   const uint64_t elem = uint64_t(width) * 8;
   const size_t start = values->size();
+  auto over = [] {
+    return Fail(Code::kBadPointer, "counter vector copies more than the segment holds");
+  };
+  // Row pointers read (summed) or row lengths written (per thread).
+  if (!Charge(budget, uint64_t(nrows) * 8)) return over();
   if (per_thread) {
     lay->rows = nrows;
     values->resize(start + nrows, 0);
@@ -386,6 +417,10 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
         return Fail(Code::kBadPointer, "counter row pointer is outside the mapping");
       }
       const size_t at = values->size();
+      if (!Charge(budget, column >= 0 ? elem : uint64_t(len) * elem)) {
+        values->resize(start);
+        return over();
+      }
       if (column >= 0) {
         (*values)[start + r] = 1;
         values->resize(at + width, 0);
@@ -399,6 +434,7 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
     return Error{};
   }
   // Summed over threads: one row as long as the longest thread row.
+  if (!Charge(budget, 8 + (column >= 0 ? elem : 0))) return over();
   lay->rows = 1;
   values->push_back(0);
   const size_t body = values->size();
@@ -415,6 +451,11 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
     if (!Vec(row, elem, &len, &off)) {
       values->resize(start);
       return Fail(Code::kBadPointer, "counter row pointer is outside the mapping");
+    }
+    // Summing reads every row even when little is written: charge the reads.
+    if (!Charge(budget, column >= 0 ? elem : uint64_t(len) * elem)) {
+      values->resize(start);
+      return over();
     }
     uint64_t* dst = values->data() + body;
     if (column >= 0) {
@@ -440,12 +481,16 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
 }
 
 Error Segment::CopyNameVector(uint64_t data, std::vector<std::string>* names,
-                              std::vector<uint8_t>* present) const {
+                              std::vector<uint8_t>* present, uint64_t* budget) const {
   uint32_t n;
   uint64_t off;
   if (!Vec(data, 8, &n, &off)) {
     return Fail(Code::kBadPointer, "name vector pointer is outside the mapping");
   }
+  auto over = [] {
+    return Fail(Code::kBadPointer, "name vector copies more than the segment holds");
+  };
+  if (!Charge(budget, uint64_t(n) * (sizeof(std::string) + 1))) return over();
   names->resize(n);
   present->assign(n, 0);
   for (uint32_t i = 0; i < n; i++) {
@@ -458,14 +503,16 @@ Error Segment::CopyNameVector(uint64_t data, std::vector<std::string>* names,
     }
     // VPP stores the NUL as part of the vector; stop at the first one.
     const char* p = reinterpret_cast<const char*>(map_ + soff);
-    (*names)[i].assign(p, strnlen(p, len));
+    const size_t slen = strnlen(p, len);
+    if (!Charge(budget, slen)) return over();
+    (*names)[i].assign(p, slen);
     (*present)[i] = 1;
   }
   return Error{};
 }
 
-Error Segment::CopyRingBuffer(uint64_t data, std::vector<uint64_t>* values,
-                              EntryLayout* lay) const {
+Error Segment::CopyRingBuffer(uint64_t data, std::vector<uint64_t>* values, EntryLayout* lay,
+                              uint64_t* budget) const {
   constexpr uint64_t kRingHeader = 28;
   constexpr uint64_t kMetadataSize = 64;
   uint64_t off;
@@ -483,6 +530,7 @@ Error Segment::CopyRingBuffer(uint64_t data, std::vector<uint64_t>* values,
       !Offset(off + data_offset + U64(8), ring_bytes, &unused)) {
     return Fail(Code::kBadPointer, "ring buffer extends outside the mapping");
   }
+  if (!Charge(budget, 64)) return Fail(Code::kBadPointer, "snapshot copy budget exhausted");
   lay->rows = 1;
   lay->width = 7;
   values->push_back(1);

@@ -147,8 +147,13 @@ class Segment {
 
   Error ReadHeader(Header* out) const;
   Error ReadDirectory(const DirectoryOptions& opts, Directory* out) const;
+  // Copies the requested entries. A snapshot reads and copies at most twice the mapping's size
+  // plus 4 KiB per requested entry; a corrupt segment whose pointers alias one vector over and
+  // over gets BAD_POINTER for the entries past that budget instead of exhausting memory or time.
   Error TakeSnapshot(const std::vector<uint32_t>& entries, const SnapshotOptions& opts,
                      Snapshot* out) const;
+  // Gives a snapshot's value vector back once copied out, so the next snapshot reuses its memory.
+  void ReturnScratch(std::vector<uint64_t>&& values) const;
 
  private:
   Segment(const uint8_t* map, size_t size, int fd, bool owns_map, uint64_t inode)
@@ -166,16 +171,19 @@ class Segment {
   uint32_t U32(uint64_t off) const;
 
   Error ReadDirectoryOnce(const DirectoryOptions& opts, uint64_t epoch, Directory* out) const;
+  // `budget`: bytes the snapshot may still copy (see kEntryBudget in statseg.cc).
   Error CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, bool per_thread,
-                  Snapshot* out, size_t slot) const;
+                  Snapshot* out, size_t slot, uint64_t* budget) const;
   Error CopyCounterVector(uint64_t data, uint32_t width, bool per_thread, int64_t column,
-                          std::vector<uint64_t>* values, EntryLayout* lay) const;
+                          std::vector<uint64_t>* values, EntryLayout* lay, uint64_t* budget) const;
   Error CopyNameVector(uint64_t data, std::vector<std::string>* names,
-                       std::vector<uint8_t>* present) const;
-  Error CopyRingBuffer(uint64_t data, std::vector<uint64_t>* values, EntryLayout* lay) const;
+                       std::vector<uint8_t>* present, uint64_t* budget) const;
+  Error CopyRingBuffer(uint64_t data, std::vector<uint64_t>* values, EntryLayout* lay,
+                       uint64_t* budget) const;
 
   const uint8_t* map_;
   size_t size_;
+  mutable std::vector<uint64_t> scratch_;
   int fd_;
   bool owns_map_;
   uint64_t inode_;

@@ -115,6 +115,8 @@ export class MetricsHandler {
       } catch (e) {
         ok = false;
         log.error({ err: e }, 'formatting the VPP metrics failed');
+      } finally {
+        collected.release();
       }
       self.collectorSuccess.set({ collector: 'stats' }, ok ? 1 : 0);
       self.collectorDuration.set({ collector: 'format' }, (performance.now() - formatStart) / 1000);

@@ -17,6 +17,8 @@ export interface Collected {
   view: SnapshotView;
   /** Real threads (main + workers). */
   threads: number;
+  /** Done with the view: its buffer may be reused (Snapshot.release). */
+  release(): void;
 }
 
 const PLAN_ATTEMPTS = 4;
@@ -37,6 +39,8 @@ export class StatsSource {
   private async makePlan(index: DirectoryIndex): Promise<Plan | undefined> {
     const snap = await this.client.snapshot(this.selectNames);
     if (!snap || snap.index.epoch !== index.epoch) return undefined;
+    // Name strings are plain JS strings, independent of the value buffer.
+    snap.release();
     const names = new Map<string, (string | null)[]>();
     snap.slots.forEach((slot, k) => {
       const e = snap.index.entries.find((x) => x.index === slot);
@@ -57,8 +61,11 @@ export class StatsSource {
       }
       const snap = await this.client.snapshot(this.selectPlan, { perThread: this.opts.perThread });
       if (!snap) return undefined;
-      if (snap.index.epoch !== this.plan.epoch) continue;
-      return { plan: this.plan, view: snap.view, threads: threadCount(snap.index, snap.view, snap.slots) };
+      if (snap.index.epoch !== this.plan.epoch) {
+        snap.release();
+        continue;
+      }
+      return { plan: this.plan, view: snap.view, threads: threadCount(snap.index, snap.view, snap.slots), release: snap.release };
     }
     return undefined;
   }

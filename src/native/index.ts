@@ -42,6 +42,11 @@ export interface SnapshotOptions {
   epoch?: number;
   busyTimeoutMs?: number;
   maxAttempts?: number;
+  /**
+   * A buffer from an earlier snapshot to copy the values into when it is large enough: its pages
+   * are already mapped, where a fresh multi-megabyte buffer page-faults on every word.
+   */
+  into?: ArrayBuffer;
 }
 
 /**

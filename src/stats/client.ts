@@ -68,6 +68,11 @@ export interface Snapshot {
   view: SnapshotView;
   /** Directory slots in the order of the view's entries. */
   slots: Uint32Array;
+  /**
+   * Hands the value buffer back for the next snapshot to fill. Call it when done with the view,
+   * and never use the view afterwards; a snapshot never released is simply garbage collected.
+   */
+  release(): void;
 }
 
 /** Chooses which directory slots a caller needs; called again only when the epoch changes. */
@@ -92,6 +97,8 @@ export class StatsClient extends EventEmitter {
   private heartbeat = -1n;
   private heartbeatChangedAt = 0;
   private readonly selections = new WeakMap<Selector, { epoch: number; slots: Uint32Array }>();
+  /** A released snapshot's value buffer, reused by the next snapshot (see Snapshot.release). */
+  private spare: ArrayBuffer | undefined;
   private readonly log: Logger;
   private closed = false;
 
@@ -262,17 +269,29 @@ export class StatsClient extends EventEmitter {
       for (let attempt = 0; ; attempt++) {
         const index = this.index && seg.header().epoch === this.index.epoch ? this.index : this.reindex(seg);
         const slots = this.slotsFor(select, index);
+        const into = this.spare;
+        this.spare = undefined;
         try {
           const raw = seg.snapshot(slots, {
             perThread: opts.perThread ?? false,
             epoch: index.epoch,
             busyTimeoutMs: this.opts.busyTimeoutMs ?? 100,
+            ...(into ? { into } : {}),
           });
+          const buffer = raw.values.buffer as ArrayBuffer;
+          if (into && buffer !== into) this.spare = into; // too small: keep it for a smaller read
           this.counters.retries += raw.attempts - 1;
           const view = new SnapshotView(raw);
           this.checkHeartbeat(view, slots, index);
-          return { index, view, slots };
+          let released = false;
+          const release = (): void => {
+            if (released) return;
+            released = true;
+            if (!this.spare || this.spare.byteLength < buffer.byteLength) this.spare = buffer;
+          };
+          return { index, view, slots, release };
         } catch (e) {
+          if (into) this.spare = into;
           if (isStatsError(e, 'STALE') && attempt < STALE_RETRIES) {
             this.counters.retries++;
             this.index = undefined;

@@ -1,0 +1,15 @@
+/** Small helpers shared by the benchmarks. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/bench -> repository root */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export function fmtMs(ms: number): string {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} us` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
