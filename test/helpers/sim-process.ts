@@ -1,7 +1,6 @@
 /** Runs `vpp-exporter sim` as a child process, as tests of restarts and concurrent writers need. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI } from './paths.js';
 
 export interface SimProcess {
@@ -12,24 +11,37 @@ export interface SimProcess {
 }
 
 export async function startSimProcess(socketPath: string, args: string[] = []): Promise<SimProcess> {
-  const before = fs.existsSync(socketPath) ? fs.statSync(socketPath).ino : -1;
+  // A killed simulator leaves its socket behind, and a new socket may even get the same inode
+  // number: readiness is the child's own "stats socket" line, not the file.
+  fs.rmSync(socketPath, { force: true });
   const child = spawn(process.execPath, [CLI, 'sim', '--stats-socket', socketPath, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, VPP_EXPORTER_LOG_LEVEL: 'warn' },
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('stats socket')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}: ${stderr}`)));
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 30_000;
-  // Ready when a socket with a new inode is there (a killed simulator leaves its old one behind).
-  while (!(fs.existsSync(socketPath) && fs.statSync(socketPath).ino !== before)) {
-    if (child.exitCode !== null) throw new Error(`simulator exited with ${child.exitCode}: ${stderr}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`simulator did not create ${socketPath} within 30 s: ${stderr}`);
-    }
-    await sleep(10);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`simulator not ready within 30 s: ${stderr}`)), 30_000);
+      }),
+    ]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  } finally {
+    clearTimeout(timer);
   }
   return {
     child,
