@@ -1,0 +1,163 @@
+/**
+ * Small builders for the API's address types, so that requests read like papi's
+ * (`prefix('10.0.0.0/24')` instead of a hand-made 16-byte union). Parsing is strict: no leading
+ * zeros, no octal, no zone ids, a prefix length within the family's width, nothing trailing.
+ *
+ *   vl_api_address_t  := af:u8 un:address_union (16 bytes; ip4 uses the first 4, the rest is 0)
+ *   vl_api_prefix_t   := address len:u8
+ *   vl_api_fib_path_t := ... nh.address (the same union) ... label_stack[16]
+ */
+import type { Address, Prefix } from './generated/ip_types.js';
+import type { FibPath, FibMplsLabel } from './generated/fib_types.js';
+
+export const ADDRESS_IP4 = 0;
+export const ADDRESS_IP6 = 1;
+
+const IP4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IP4_RE = new RegExp(`^${IP4_OCTET}(?:\\.${IP4_OCTET}){3}$`);
+const HEX_GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
+
+function ip4Bytes(text: string): Buffer | null {
+  if (!IP4_RE.test(text)) return null;
+  return Buffer.from(text.split('.').map(Number));
+}
+
+function ip6Bytes(text: string): Buffer | null {
+  if (text.length === 0 || text.length > 45) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (part: string): number[] | null => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const items = part.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (i === items.length - 1 && item.includes('.')) {
+        const v4 = ip4Bytes(item);
+        if (v4 === null) return null;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (HEX_GROUP_RE.test(item)) {
+        out.push(parseInt(item, 16));
+      } else {
+        return null;
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (head === null || tail === null) return null;
+  // An embedded IPv4 part may only end the address.
+  if (halves.length === 2 && halves[0].includes('.')) return null;
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
+  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
+}
+
+/** The 4 or 16 bytes of an IPv4 or IPv6 address in text form; throws a TypeError otherwise. */
+export function ipBytes(text: string): Buffer {
+  const b = ip4Bytes(text) ?? ip6Bytes(text);
+  if (b === null) throw new TypeError(`not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
+  return b;
+}
+
+/** `192.0.2.1` or `2001:db8::1` -> vl_api_address_t. */
+export function address(text: string): Address {
+  const b = ipBytes(text);
+  const un = Buffer.alloc(16);
+  b.copy(un);
+  return { af: b.length === 4 ? ADDRESS_IP4 : ADDRESS_IP6, un };
+}
+
+/** `10.0.0.0/24` or `2001:db8::/48` -> vl_api_prefix_t (host bits are kept: `10.77.0.1/24` is an interface address). */
+export function prefix(text: string): Prefix {
+  const slash = text.indexOf('/');
+  if (slash < 0) throw new TypeError(`not a prefix (no /length): ${JSON.stringify(text)}`);
+  const addr = address(text.slice(0, slash));
+  const lenText = text.slice(slash + 1);
+  const max = addr.af === ADDRESS_IP4 ? 32 : 128;
+  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(lenText) || Number(lenText) > max) {
+    throw new TypeError(`bad prefix length in ${JSON.stringify(text)} (0..${max})`);
+  }
+  return { address: addr, len: Number(lenText) };
+}
+
+/** `de:ad:00:00:00:42` -> the 6 bytes of a mac_address field. */
+export function macAddress(text: string): Buffer {
+  if (!/^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/.test(text)) throw new TypeError(`not a MAC address: ${JSON.stringify(text)}`);
+  return Buffer.from(text.replaceAll(':', ''), 'hex');
+}
+
+function formatIp6(b: Buffer): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
+  // RFC 5952: compress the longest run (at least 2) of zero groups, the first one on a tie.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
+
+/** vl_api_address_t -> text (`192.0.2.1`, `2001:db8::1`). */
+export function formatAddress(a: Address): string {
+  if (a.af === ADDRESS_IP4) return [...a.un.subarray(0, 4)].join('.');
+  if (a.af === ADDRESS_IP6) return formatIp6(a.un);
+  throw new TypeError(`unknown address family ${a.af}`);
+}
+
+/** vl_api_prefix_t -> text (`10.0.0.0/24`). */
+export function formatPrefix(p: Prefix): string {
+  return `${formatAddress(p.address)}/${p.len}`;
+}
+
+export interface PathSpec {
+  /** The next hop, IPv4 or IPv6 text; it sets the path's proto. Omitted: an attached path (all zeros, IPv4). */
+  readonly via?: string;
+  /** The outgoing interface; default ~0 (none: resolve via the next hop). */
+  readonly sw_if_index?: number;
+  readonly table_id?: number;
+  /** Default 1, as papi's and VPP's CLI. */
+  readonly weight?: number;
+  readonly preference?: number;
+  /** fib_path_type (FibPathType), default NORMAL (0). */
+  readonly type?: number;
+  /** fib_path_flags (FibPathFlags), default NONE (0). */
+  readonly flags?: number;
+}
+
+const NO_LABEL: FibMplsLabel = { is_uniform: 0, label: 0, ttl: 0, exp: 0 };
+
+/** A vl_api_fib_path_t with VPP's defaults: `fibPath({ via: '192.0.2.1', sw_if_index: 1 })`. */
+export function fibPath(spec: PathSpec): FibPath {
+  const nh = spec.via === undefined ? null : address(spec.via);
+  return {
+    sw_if_index: spec.sw_if_index ?? 0xffffffff,
+    table_id: spec.table_id ?? 0,
+    rpf_id: 0,
+    weight: spec.weight ?? 1,
+    preference: spec.preference ?? 0,
+    type: spec.type ?? 0,
+    flags: spec.flags ?? 0,
+    proto: nh?.af === ADDRESS_IP6 ? 1 : 0,
+    nh: { address: nh?.un ?? Buffer.alloc(16), via_label: 0, obj_id: 0, classify_table_index: 0 },
+    n_labels: 0,
+    label_stack: Array.from({ length: 16 }, () => ({ ...NO_LABEL })),
+  };
+}

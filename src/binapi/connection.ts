@@ -1,0 +1,1101 @@
+/*
+ * The connection layer of VPP's binary API: everything between the dumb framing transport
+ * (transport.ts) and the typed public client (client.ts). GoVPP's core/ does this job above its
+ * socket adapter; this file is the same split.
+ *
+ * Protocol (../shared/vpp/BINARY-API.md §4-8):
+ *
+ *   connect   C->S sockclnt_create{context, name}        with the fixed id 15
+ *             S->C sockclnt_create_reply{index, table}   id 16; table = [{id, "<name>_<crc>"}]
+ *   request   C->S X{client_index=index, context=c, ...}
+ *             S->C X_reply{context=c, retval, ...}
+ *   dump      C->S X_dump{context=c} ; C->S control_ping{context=c}
+ *             S->C X_details{context=c} * n ; S->C control_ping_reply{context=c}
+ *   event     S->C E{client_index, ...}                  no context: routed by message name
+ *   close     C->S sockclnt_delete{index} ; S->C sockclnt_delete_reply
+ *
+ * What this layer adds, and why:
+ * - Ids are per connection. The table is read on every connect, each generated message is
+ *   looked up by `<name>_<crc>`, and a message whose key is missing (unknown to this VPP, or the
+ *   same name with another CRC: another field layout) is disabled on that connection: using it
+ *   is refused with MESSAGE_UNAVAILABLE before anything is sent, so a wrong id or a wrong layout
+ *   never reaches the wire. Requests are encoded with the ids of the connection they are queued
+ *   on, and everything queued or in flight fails when that connection ends; no value built with
+ *   an old table can be sent on a new one.
+ * - Contexts: a u32 counter, skipping 0 and contexts still in use; replies and details are
+ *   matched by context, not by order.
+ * - A window of at most `maxInFlight` requests on the wire; further requests wait in a FIFO for
+ *   a slot (and for the socket to drain). The timeout of a request covers the wait.
+ * - Health: a control_ping every `healthIntervalMs` (one outstanding at most). Any message from
+ *   VPP proves it alive; after `healthTimeoutMs` of silence health is `down` (a SIGSTOPped VPP),
+ *   pending requests keep waiting for their own timeouts, and the first message heard again
+ *   brings health back `up`. After `unhealthyReconnectMs` of silence the connection is dropped
+ *   and made again (a half-open socket or a stream stuck in the middle of a frame).
+ * - Reconnect with capped exponential backoff that never gives up; want_* subscriptions are
+ *   re-made on the new connection before `connected` is emitted, so an upper layer that dumps
+ *   on `connected` cannot miss an event between its dump and the subscription.
+ * - A frame that cannot be trusted (an id outside the table, a body that does not decode, a
+ *   frame cut off or too large) drops the connection with a PROTOCOL error and reconnects:
+ *   after garbage there is no way to find the next frame boundary.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { MessageDescriptor } from './codec/index.js';
+import { messages, services } from './generated/index.js';
+import type { SockclntCreateReply } from './generated/memclnt.js';
+import { SocketTransport } from './transport.js';
+import { retvalMessage, VppApiError } from './errors.js';
+import { ConnectionError } from './connection-error.js';
+
+/** sockclnt_create and its reply have fixed ids: memclnt is registered first (papi uses 15/16). */
+export const SOCKCLNT_CREATE_ID = 15;
+export const SOCKCLNT_CREATE_REPLY_ID = 16;
+
+export const CONNECTION_DEFAULTS = {
+  clientName: 'vpp-exporter',
+  timeoutMs: 5000,
+  connectTimeoutMs: 5000,
+  healthIntervalMs: 1000,
+  healthTimeoutMs: 2500,
+  unhealthyReconnectMs: 10_000,
+  reconnectInitialMs: 100,
+  reconnectMaxMs: 5000,
+  maxInFlight: 256,
+  closeTimeoutMs: 1000,
+} as const;
+
+export interface ConnectionOptions {
+  /** VPP's API socket, e.g. /run/vpp/api.sock. */
+  readonly socketPath: string;
+  /** The name VPP shows for this client (`show api clients`); at most 63 bytes. */
+  readonly clientName?: string;
+  /** Default per-request timeout (ms); a dump's timer restarts on every details message. */
+  readonly timeoutMs?: number;
+  /** Socket connect plus sockclnt_create reply, per attempt (ms). */
+  readonly connectTimeoutMs?: number;
+  /** Send a control_ping this often (ms); 0 disables health checking. */
+  readonly healthIntervalMs?: number;
+  /** Health goes `down` after this long without any message from VPP (ms). */
+  readonly healthTimeoutMs?: number;
+  /** Drop and re-make the connection after this long without any message (ms); 0: never. */
+  readonly unhealthyReconnectMs?: number;
+  /** First reconnect delay (ms), doubled per failed attempt up to reconnectMaxMs. */
+  readonly reconnectInitialMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Requests on the wire at once; more wait for a slot. */
+  readonly maxInFlight?: number;
+  /** How long close() waits for sockclnt_delete_reply (ms). */
+  readonly closeTimeoutMs?: number;
+  /** Largest frame accepted from VPP (bytes); see transport.ts. */
+  readonly maxMessageSize?: number;
+}
+
+type ResolvedOptions = Required<Omit<ConnectionOptions, 'maxMessageSize'>> & { maxMessageSize: number | undefined };
+
+export type HealthState = 'up' | 'down';
+
+/** A generated message that cannot be used with the connected VPP. */
+export interface DisabledMessage {
+  readonly name: string;
+  /** What we would look up: `<name>_<crc>`. */
+  readonly nameCrc: string;
+  /** `crc-mismatch`: VPP has the name with another CRC (another layout); `unknown`: not at all. */
+  readonly reason: 'crc-mismatch' | 'unknown';
+  /** VPP's `<name>_<crc>` for a CRC mismatch. */
+  readonly vppNameCrc: string | null;
+}
+
+export interface ConnectedInfo {
+  /** Counts connections made by this client: 1 for the first. */
+  readonly generation: number;
+  readonly reconnect: boolean;
+  /** The handle VPP gave us (sockclnt_create_reply.index), sent as client_index. */
+  readonly clientIndex: number;
+  /** Entries in VPP's message table. */
+  readonly tableSize: number;
+  readonly disabled: readonly DisabledMessage[];
+  /** want_* requests re-made before this event, and those that failed. */
+  readonly resubscribed: readonly string[];
+  readonly resubscribeErrors: readonly Error[];
+}
+
+export interface DisconnectedInfo {
+  readonly generation: number;
+  /** Why; a ConnectionError CLOSED after close(). */
+  readonly error: Error;
+  readonly willReconnect: boolean;
+}
+
+export interface HealthInfo {
+  readonly state: HealthState;
+  /** How long VPP had been silent when health went down (ms); 0 when up. */
+  readonly silentMs: number;
+}
+
+export interface ConnectionEvents {
+  connected: [ConnectedInfo];
+  disconnected: [DisconnectedInfo];
+  health: [HealthInfo];
+  /** Something worth a log line that fails no request: a subscriber threw, a re-subscription failed, messages disabled. */
+  warning: [Error];
+}
+
+export interface ConnectionStats {
+  /** Requests and dumps put on the wire (health pings and internal requests excluded). */
+  requests: number;
+  /** Replies and completed dumps delivered (including those with a non-zero retval). */
+  replies: number;
+  /** Replies with a non-zero retval (rejected with VppApiError). */
+  apiErrors: number;
+  timeouts: number;
+  /** Requests refused before sending (a disabled message, not connected, closed). */
+  refused: number;
+  /** On the wire now, and the most ever. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Waiting for a slot in the window. */
+  queued: number;
+  /** Connections made; reconnects counts those after the first. */
+  connects: number;
+  reconnects: number;
+  connectFailures: number;
+  disconnects: number;
+  protocolErrors: number;
+  /** Events received, and those no subscriber wanted. */
+  events: number;
+  eventsUnsubscribed: number;
+  /** Subscribers that threw. */
+  listenerErrors: number;
+  /** Replies whose context matches nothing pending (late replies after a timeout). */
+  unsolicited: number;
+  /** Messages in VPP's table that we have no generated codec for (dropped). */
+  unknownMessages: number;
+  healthPings: number;
+  /** Generated messages disabled on the current connection. */
+  disabledMessages: number;
+}
+
+export interface SendOptions {
+  /** Overrides the connection's timeoutMs for this request. */
+  readonly timeoutMs?: number;
+}
+
+type Fields = Readonly<Record<string, unknown>>;
+
+const DESCRIPTORS: ReadonlyMap<string, MessageDescriptor<unknown>> = new Map(
+  Object.values(messages).map((m): [string, MessageDescriptor<unknown>] => [m.name, m]),
+);
+const CONTROL_PING: MessageDescriptor<unknown> = messages.control_ping;
+const CONTROL_PING_REPLY: MessageDescriptor<unknown> = messages.control_ping_reply;
+const CRC_SUFFIX = /_[0-9a-f]{8}$/;
+
+/** A request's messages, resolved on one connection. */
+interface Plan {
+  readonly request: MessageDescriptor<unknown>;
+  readonly requestId: number;
+  /** The reply, or the details of a dump. */
+  readonly reply: MessageDescriptor<unknown>;
+  /** control_ping's id for dumps, else -1. */
+  readonly pingId: number;
+}
+
+type Kind = 'request' | 'dump' | 'internal' | 'health';
+
+interface Pending {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly context: number;
+  readonly link: Link;
+  readonly body: Buffer;
+  readonly ping: Buffer | null;
+  readonly reply: MessageDescriptor<unknown>;
+  readonly items: unknown[] | null;
+  readonly timeoutMs: number;
+  /** Takes a slot of the window. */
+  readonly windowed: boolean;
+  state: 'queued' | 'sent' | 'done';
+  timer: NodeJS.Timeout | null;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface Handshake {
+  readonly context: number;
+  readonly resolve: (r: SockclntCreateReply) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** One socket's life: its transport, its message table and its timers. */
+class Link {
+  /** `<name>_<crc>` -> id, and back, for the whole table. */
+  readonly table = new Map<string, number>();
+  readonly nameById = new Map<number, string>();
+  /** Our generated messages resolved on this connection. */
+  readonly idByName = new Map<string, number>();
+  readonly descById = new Map<number, MessageDescriptor<unknown>>();
+  readonly disabled = new Map<string, DisabledMessage>();
+  readonly plans = new Map<string, Plan>();
+  installed = false;
+  clientIndex = 0;
+  handshake: Handshake | null = null;
+  /** Handshake and re-subscription done: open to callers. */
+  ready = false;
+  dead = false;
+  needDrain = false;
+  lastRx = performance.now();
+  healthContext = 0;
+  pingTimer: NodeJS.Timeout | null = null;
+  watchdog: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly generation: number,
+    readonly transport: SocketTransport,
+  ) {}
+}
+
+/** A FIFO with O(1) shift (an array with a moving head, compacted now and then). */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+function numField(v: unknown, key: string): number | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const x = (v as Record<string, unknown>)[key];
+  return typeof x === 'number' ? x : undefined;
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function checkInt(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new TypeError(`connection option ${name} must be an integer >= ${min}, got ${String(v)}`);
+}
+
+function resolveOptions(o: ConnectionOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError('connection options must be an object');
+  if (typeof o.socketPath !== 'string' || o.socketPath.length === 0) throw new TypeError('connection option socketPath must be a non-empty string');
+  const r: ResolvedOptions = {
+    socketPath: o.socketPath,
+    clientName: o.clientName ?? CONNECTION_DEFAULTS.clientName,
+    timeoutMs: o.timeoutMs ?? CONNECTION_DEFAULTS.timeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs,
+    healthIntervalMs: o.healthIntervalMs ?? CONNECTION_DEFAULTS.healthIntervalMs,
+    healthTimeoutMs: o.healthTimeoutMs ?? CONNECTION_DEFAULTS.healthTimeoutMs,
+    unhealthyReconnectMs: o.unhealthyReconnectMs ?? CONNECTION_DEFAULTS.unhealthyReconnectMs,
+    reconnectInitialMs: o.reconnectInitialMs ?? CONNECTION_DEFAULTS.reconnectInitialMs,
+    reconnectMaxMs: o.reconnectMaxMs ?? CONNECTION_DEFAULTS.reconnectMaxMs,
+    maxInFlight: o.maxInFlight ?? CONNECTION_DEFAULTS.maxInFlight,
+    closeTimeoutMs: o.closeTimeoutMs ?? CONNECTION_DEFAULTS.closeTimeoutMs,
+    maxMessageSize: o.maxMessageSize,
+  };
+  if (typeof r.clientName !== 'string' || Buffer.byteLength(r.clientName) > 63) {
+    throw new TypeError('connection option clientName must be a string of at most 63 bytes');
+  }
+  checkInt('timeoutMs', r.timeoutMs, 1);
+  checkInt('connectTimeoutMs', r.connectTimeoutMs, 1);
+  checkInt('healthIntervalMs', r.healthIntervalMs, 0);
+  checkInt('healthTimeoutMs', r.healthTimeoutMs, 1);
+  checkInt('unhealthyReconnectMs', r.unhealthyReconnectMs, 0);
+  checkInt('reconnectInitialMs', r.reconnectInitialMs, 1);
+  checkInt('reconnectMaxMs', r.reconnectMaxMs, r.reconnectInitialMs);
+  checkInt('maxInFlight', r.maxInFlight, 1);
+  checkInt('closeTimeoutMs', r.closeTimeoutMs, 1);
+  if (r.maxMessageSize !== undefined) checkInt('maxMessageSize', r.maxMessageSize, 64);
+  if (r.unhealthyReconnectMs > 0 && r.unhealthyReconnectMs < r.healthTimeoutMs) {
+    throw new TypeError('connection option unhealthyReconnectMs must be 0 or at least healthTimeoutMs');
+  }
+  return r;
+}
+
+/** A want_* request to re-make after every reconnect. */
+interface Standing {
+  readonly name: string;
+  readonly fields: Fields;
+}
+
+/**
+ * One logical connection to VPP's API that reconnects by itself. Untyped (message names are
+ * strings, values `unknown`): client.ts puts the generated types on top.
+ */
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly options: Readonly<ResolvedOptions>;
+  private link: Link | null = null;
+  private generation = 0;
+  private started = false;
+  private closing = false;
+  private closePromise: Promise<void> | null = null;
+  private connecting = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private context = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly queue = new Fifo<Pending>();
+  private inFlight = 0;
+  private queued = 0;
+  private healthState: HealthState = 'down';
+  private readonly subscribers = new Map<string, Set<(value: unknown) => void>>();
+  private readonly standing = new Map<string, Standing>();
+  private lastDisabled: readonly DisabledMessage[] = [];
+  private lastErrorValue: Error | null = null;
+  private readonly closeWaiters = new Set<() => void>();
+  private readonly counters: Omit<ConnectionStats, 'inFlight' | 'queued' | 'disabledMessages'> = {
+    requests: 0,
+    replies: 0,
+    apiErrors: 0,
+    timeouts: 0,
+    refused: 0,
+    maxInFlight: 0,
+    connects: 0,
+    reconnects: 0,
+    connectFailures: 0,
+    disconnects: 0,
+    protocolErrors: 0,
+    events: 0,
+    eventsUnsubscribed: 0,
+    listenerErrors: 0,
+    unsolicited: 0,
+    unknownMessages: 0,
+    healthPings: 0,
+  };
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.options = resolveOptions(options);
+  }
+
+  /** Starts connecting (and reconnecting, for ever, until close()). */
+  start(): void {
+    if (this.started) return;
+    if (this.closing) throw new ConnectionError('CLOSED', 'start() after close()');
+    this.started = true;
+    void this.connectOnce();
+  }
+
+  get connected(): boolean {
+    return this.link?.ready === true;
+  }
+
+  get health(): HealthState {
+    return this.healthState;
+  }
+
+  get isClosed(): boolean {
+    return this.closing;
+  }
+
+  /** The last connect or connection error. */
+  get lastError(): Error | null {
+    return this.lastErrorValue;
+  }
+
+  get stats(): ConnectionStats {
+    return { ...this.counters, inFlight: this.inFlight, queued: this.queued, disabledMessages: this.lastDisabled.length };
+  }
+
+  /** Generated messages that the current (or last) connection's VPP cannot take. */
+  get disabledMessages(): readonly DisabledMessage[] {
+    return this.lastDisabled;
+  }
+
+  /** The id of a message on the current connection; undefined when disabled or not connected. */
+  messageId(name: string): number | undefined {
+    return this.link?.installed === true ? this.link.idByName.get(name) : undefined;
+  }
+
+  /** sockclnt_create_reply.index of the current connection. */
+  get clientIndex(): number | undefined {
+    return this.link?.installed === true ? this.link.clientIndex : undefined;
+  }
+
+  /** Resolves when connected (at once if so); rejects after timeoutMs or on close(). */
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (this.closing) return Promise.reject(new ConnectionError('CLOSED', 'the client is closed'));
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: Error | null): void => {
+        clearTimeout(timer);
+        this.off('connected', onConnected);
+        this.off('disconnected', onDisconnected);
+        this.closeWaiters.delete(onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onConnected = (): void => done(null);
+      const onClose = (): void => done(new ConnectionError('CLOSED', 'the client was closed while waiting to connect'));
+      const onDisconnected = (info: DisconnectedInfo): void => {
+        if (!info.willReconnect) onClose();
+      };
+      const timer = setTimeout(() => {
+        const last = this.lastErrorValue;
+        done(
+          new ConnectionError('NOT_CONNECTED', `${this.options.socketPath}: not connected after ${timeoutMs} ms${last ? `; last error: ${last.message}` : ''}`, {
+            cause: last ?? undefined,
+          }),
+        );
+      }, timeoutMs);
+      this.on('connected', onConnected);
+      this.on('disconnected', onDisconnected);
+      this.closeWaiters.add(onClose);
+    });
+  }
+
+  // ---- requests ----------------------------------------------------------------------------
+
+  /** A request answered by one reply; a non-zero retval rejects with VppApiError. */
+  request(name: string, fields: Fields, opts?: SendOptions): Promise<unknown> {
+    return this.send('request', name, fields, opts);
+  }
+
+  /** A dump: the request and a control_ping with the same context; resolves with the details. */
+  dump(name: string, fields: Fields, opts?: SendOptions): Promise<unknown[]> {
+    return this.send('dump', name, fields, opts) as Promise<unknown[]>;
+  }
+
+  /**
+   * A want_* request that stays in force: it is made now (when connected) and again after every
+   * reconnect, before `connected` is emitted. `enable_disable: 0` makes it and forgets it.
+   * When not connected it rejects with NOT_CONNECTED but stays registered for the next connection.
+   */
+  async want(name: string, fields: Fields, opts?: SendOptions): Promise<unknown> {
+    const svc = services[name];
+    if (svc === undefined || svc.stream || svc.reply === null) {
+      this.counters.refused++;
+      throw new ConnectionError('BAD_REQUEST', `${name} is not a request with a reply`, { request: name });
+    }
+    const enable = numField(fields, 'enable_disable');
+    if (enable === 0) this.standing.delete(name);
+    else this.standing.set(name, { name, fields: { ...fields } });
+    try {
+      return await this.send('request', name, fields, opts);
+    } catch (e) {
+      // A definite refusal (VPP said no, the message is disabled, the value is wrong) is not
+      // worth repeating on every reconnect; a lost connection or a timeout is.
+      const permanent = !(e instanceof ConnectionError) || !e.retriable;
+      if (permanent && enable !== 0) this.standing.delete(name);
+      throw e;
+    }
+  }
+
+  /** Subscribes to an event by message name; returns the unsubscribe function. */
+  subscribe(eventName: string, listener: (value: unknown) => void): () => void {
+    const d = DESCRIPTORS.get(eventName);
+    if (d === undefined || d.hasContext) throw new ConnectionError('BAD_REQUEST', `${eventName} is not an event (a message without a context)`);
+    let set = this.subscribers.get(eventName);
+    if (set === undefined) {
+      set = new Set();
+      this.subscribers.set(eventName, set);
+    }
+    // A wrapper, so that the same function subscribed twice gets two deliveries and two handles.
+    const wrapper = (v: unknown): void => listener(v);
+    set.add(wrapper);
+    return () => {
+      set.delete(wrapper);
+    };
+  }
+
+  private refuse(code: 'NOT_CONNECTED' | 'CLOSED', name: string): Promise<never> {
+    this.counters.refused++;
+    const detail =
+      code === 'CLOSED'
+        ? `${name}: the client is closed`
+        : `${name}: ${this.options.socketPath} is not connected${this.lastErrorValue ? ` (last error: ${this.lastErrorValue.message})` : ''}`;
+    return Promise.reject(new ConnectionError(code, detail, { request: name, cause: code === 'NOT_CONNECTED' ? (this.lastErrorValue ?? undefined) : undefined }));
+  }
+
+  private send(kind: Exclude<Kind, 'health'>, name: string, fields: Fields, opts?: SendOptions): Promise<unknown> {
+    if (this.closing && kind !== 'internal') return this.refuse('CLOSED', name);
+    const link = this.link;
+    if (link === null || link.dead || !link.installed || (!link.ready && kind !== 'internal')) return this.refuse('NOT_CONNECTED', name);
+    const timeoutMs = opts?.timeoutMs ?? this.options.timeoutMs;
+    let plan: Plan;
+    let body: Buffer;
+    let ping: Buffer | null = null;
+    const context = this.nextContext();
+    try {
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
+      plan = this.plan(link, name, kind === 'dump');
+      body = plan.request.encode({ ...fields, client_index: link.clientIndex, context }, plan.requestId);
+      if (kind === 'dump') ping = CONTROL_PING.encode({ client_index: link.clientIndex, context }, plan.pingId);
+    } catch (e) {
+      this.counters.refused++;
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const entry: Pending = {
+        kind,
+        name,
+        context,
+        link,
+        body,
+        ping,
+        reply: plan.reply,
+        items: kind === 'dump' ? [] : null,
+        timeoutMs,
+        windowed: true,
+        state: 'queued',
+        timer: null,
+        resolve,
+        reject,
+      };
+      entry.timer = setTimeout(() => this.expire(entry), timeoutMs);
+      this.pending.set(context, entry);
+      this.queue.push(entry);
+      this.queued++;
+      this.pump();
+    });
+  }
+
+  /** Resolves what a request needs on this connection, or throws why it cannot be sent. */
+  private plan(link: Link, name: string, dump: boolean): Plan {
+    const cached = link.plans.get(name);
+    if (cached !== undefined && cached.pingId >= 0 === dump) return cached;
+    const svc = services[name];
+    if (svc === undefined) throw new ConnectionError('BAD_REQUEST', `${name} is not a request of the generated API`, { request: name });
+    if (svc.reply === null) throw new ConnectionError('BAD_REQUEST', `${name} has no reply; it cannot be sent with request()`, { request: name });
+    if (svc.streamMsg !== null) throw new ConnectionError('BAD_REQUEST', `${name} is a *_get stream (details then a reply); not supported yet`, { request: name });
+    if (svc.stream && !dump) throw new ConnectionError('BAD_REQUEST', `${name} is a dump; use dump()`, { request: name });
+    if (!svc.stream && dump) throw new ConnectionError('BAD_REQUEST', `${name} is not a dump; use request()`, { request: name });
+    // A want_* whose event cannot be decoded would only make VPP send frames we must drop.
+    const needed = dump ? [name, svc.reply, 'control_ping', 'control_ping_reply'] : [name, svc.reply, ...svc.events];
+    for (const n of needed) {
+      if (!link.idByName.has(n)) throw new ConnectionError('MESSAGE_UNAVAILABLE', this.describeDisabled(link, n, name), { request: name });
+    }
+    const request = DESCRIPTORS.get(name);
+    const reply = DESCRIPTORS.get(svc.reply);
+    const requestId = link.idByName.get(name);
+    if (request === undefined || reply === undefined || requestId === undefined) {
+      throw new ConnectionError('BAD_REQUEST', `${name}: no generated codec`, { request: name });
+    }
+    const plan: Plan = { request, requestId, reply, pingId: dump ? (link.idByName.get('control_ping') ?? -1) : -1 };
+    link.plans.set(name, plan);
+    return plan;
+  }
+
+  private describeDisabled(link: Link, message: string, request: string): string {
+    const d = link.disabled.get(message);
+    const why =
+      d === undefined
+        ? `${message} has no generated codec`
+        : d.reason === 'crc-mismatch'
+          ? `VPP's message table has ${d.vppNameCrc ?? '?'} where we expect ${d.nameCrc} (the same message with another definition: CRC mismatch)`
+          : `VPP's message table has no ${d.nameCrc} (VPP does not know the message)`;
+    const who = message === request ? request : `${request} needs ${message}, and`;
+    return `${who} ${message === request ? 'is disabled: ' : 'that is disabled: '}${why}`;
+  }
+
+  private nextContext(): number {
+    for (;;) {
+      this.context = this.context >= 0xffffffff ? 1 : this.context + 1;
+      if (!this.pending.has(this.context)) return this.context;
+    }
+  }
+
+  /** Puts queued requests on the wire while the window and the socket have room. */
+  private pump(): void {
+    const link = this.link;
+    if (link === null || link.dead) return;
+    while (!link.needDrain && this.inFlight < this.options.maxInFlight) {
+      const e = this.queue.shift();
+      if (e === undefined) return;
+      if (e.state !== 'queued') continue; // timed out while waiting
+      this.queued--;
+      if (e.link !== link) {
+        // Cannot happen (a link's entries are failed when it ends); never send an old id.
+        this.finish(e);
+        e.reject(new ConnectionError('DISCONNECTED', `${e.name} (context ${e.context}) was made for an earlier connection`, { request: e.name }));
+        continue;
+      }
+      e.state = 'sent';
+      this.inFlight++;
+      if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
+      if (e.kind !== 'internal') this.counters.requests++;
+      if (!this.write(link, e.body, e.ping)) return;
+    }
+  }
+
+  /** Writes one or two bodies; false when the link is gone or the socket must drain first. */
+  private write(link: Link, body: Buffer, second: Buffer | null): boolean {
+    let ok: boolean;
+    try {
+      ok = link.transport.send(body);
+      if (second !== null) ok = link.transport.send(second) && ok;
+    } catch (e) {
+      this.teardown(link, e instanceof Error ? e : new Error(String(e)));
+      return false;
+    }
+    if (!ok && !link.needDrain) {
+      link.needDrain = true;
+      link.transport.drained().then(
+        () => {
+          link.needDrain = false;
+          this.pump();
+        },
+        () => undefined, // the link is ending; onClose does the rest
+      );
+    }
+    return ok;
+  }
+
+  private finish(e: Pending): void {
+    if (e.state === 'done') return;
+    if (e.state === 'queued') this.queued--;
+    else if (e.windowed) this.inFlight--;
+    e.state = 'done';
+    if (e.timer !== null) clearTimeout(e.timer);
+    e.timer = null;
+    if (this.pending.get(e.context) === e) this.pending.delete(e.context);
+  }
+
+  private expire(e: Pending): void {
+    if (e.state === 'done') return;
+    const wasQueued = e.state === 'queued';
+    this.finish(e);
+    this.counters.timeouts++;
+    const got = e.items === null ? '' : e.items.length === 0 ? ' (no details received)' : ` (${e.items.length} details received, none in the last ${e.timeoutMs} ms)`;
+    const where = wasQueued ? ` while waiting for one of the ${this.options.maxInFlight} in-flight slots` : '';
+    e.reject(
+      new ConnectionError('TIMEOUT', `${e.name} (context ${e.context}): no reply within ${e.timeoutMs} ms${where}${got} from ${this.options.socketPath}`, {
+        request: e.name,
+      }),
+    );
+    this.pump();
+  }
+
+  // ---- receiving ---------------------------------------------------------------------------
+
+  private onBody(link: Link, body: Buffer): void {
+    if (link.dead) return;
+    link.lastRx = performance.now();
+    try {
+      this.route(link, body);
+    } catch (e) {
+      const err = e instanceof ConnectionError ? e : new ConnectionError('PROTOCOL', errorMessage(e), { cause: e });
+      if (err.code === 'PROTOCOL') this.counters.protocolErrors++;
+      this.teardown(link, err);
+      return;
+    }
+    if (link.ready && this.healthState === 'down') {
+      this.setHealth('up', 0);
+      this.armWatchdog(link, this.options.healthTimeoutMs);
+    }
+  }
+
+  private route(link: Link, body: Buffer): void {
+    if (body.length < 2) throw new ConnectionError('PROTOCOL', `a ${body.length}-byte frame has no message id`);
+    const id = body.readUInt16BE(0);
+    if (!link.installed) {
+      this.handshakeReply(link, id, body);
+      return;
+    }
+    const desc = link.descById.get(id);
+    if (desc === undefined) {
+      const nameCrc = link.nameById.get(id);
+      if (nameCrc === undefined) throw new ConnectionError('PROTOCOL', `message id ${id} (a ${body.length}-byte body) is not in VPP's message table`);
+      this.counters.unknownMessages++;
+      return;
+    }
+    let value: unknown;
+    try {
+      value = desc.decode(body);
+    } catch (e) {
+      throw new ConnectionError('PROTOCOL', `${desc.name} (id ${id}, ${body.length} bytes) does not decode: ${errorMessage(e)}`, { cause: e });
+    }
+    if (!desc.hasContext) {
+      this.dispatch(desc.name, value);
+      return;
+    }
+    const context = numField(value, 'context') ?? 0;
+    const e = this.pending.get(context);
+    if (e === undefined || e.state !== 'sent' || e.link !== link) {
+      this.counters.unsolicited++;
+      return;
+    }
+    this.complete(link, e, desc, value);
+  }
+
+  private complete(link: Link, e: Pending, desc: MessageDescriptor<unknown>, value: unknown): void {
+    if (e.kind === 'health') {
+      if (desc === CONTROL_PING_REPLY) {
+        this.finish(e);
+        link.healthContext = 0;
+      }
+      return;
+    }
+    if (e.items !== null) {
+      if (desc === e.reply) {
+        e.items.push(value);
+        e.timer?.refresh();
+        return;
+      }
+      if (desc === CONTROL_PING_REPLY) {
+        this.finish(e);
+        this.counters.replies++;
+        e.resolve(e.items);
+        this.pump();
+        return;
+      }
+    } else if (desc === e.reply) {
+      this.finish(e);
+      this.counters.replies++;
+      const retval = desc.hasRetval ? (numField(value, 'retval') ?? 0) : 0;
+      if (retval !== 0) {
+        this.counters.apiErrors++;
+        e.reject(new VppApiError(e.name, retval));
+      } else {
+        e.resolve(value);
+      }
+      this.pump();
+      return;
+    }
+    this.finish(e);
+    e.reject(new ConnectionError('UNEXPECTED_REPLY', `${e.name} (context ${e.context}) was answered with ${desc.name}`, { request: e.name }));
+    this.pump();
+  }
+
+  private dispatch(name: string, value: unknown): void {
+    this.counters.events++;
+    const set = this.subscribers.get(name);
+    if (set === undefined || set.size === 0) {
+      this.counters.eventsUnsubscribed++;
+      return;
+    }
+    for (const listener of set) {
+      try {
+        listener(value);
+      } catch (e) {
+        this.counters.listenerErrors++;
+        this.warn(new Error(`a ${name} subscriber threw: ${errorMessage(e)}`, { cause: e }));
+      }
+    }
+  }
+
+  /** Emits without letting a throwing listener break the caller (a frame loop or a timer). */
+  private safeEmit<K extends keyof ConnectionEvents>(event: K, ...args: ConnectionEvents[K]): void {
+    try {
+      // The cast only widens the generic signature; the call is still this.emit(...).
+      (this.emit as (event: K, ...a: ConnectionEvents[K]) => boolean)(event, ...args);
+    } catch (e) {
+      process.emitWarning(`vpp-exporter binapi: a '${String(event)}' listener threw: ${errorMessage(e)}`);
+    }
+  }
+
+  private warn(e: Error): void {
+    this.safeEmit('warning', e);
+  }
+
+  private setHealth(state: HealthState, silentMs: number): void {
+    if (this.healthState === state) return;
+    this.healthState = state;
+    this.safeEmit('health', { state, silentMs: Math.round(silentMs) });
+  }
+
+  // ---- connecting --------------------------------------------------------------------------
+
+  private async connectOnce(): Promise<void> {
+    if (this.closing || this.connecting || this.link !== null) return;
+    this.connecting = true;
+    try {
+      await this.establish();
+    } catch (e) {
+      this.lastErrorValue = e instanceof Error ? e : new Error(String(e));
+      this.counters.connectFailures++;
+    } finally {
+      this.connecting = false;
+    }
+    if (this.link === null && !this.closing) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.connecting || this.reconnectTimer !== null || this.link !== null) return;
+    const delay = Math.min(this.options.reconnectInitialMs * 2 ** Math.min(this.attempt, 30), this.options.reconnectMaxMs);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connectOnce();
+    }, delay);
+  }
+
+  private async establish(): Promise<void> {
+    const transport = new SocketTransport({
+      path: this.options.socketPath,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      ...(this.options.maxMessageSize !== undefined ? { maxMessageSize: this.options.maxMessageSize } : {}),
+    });
+    const link = new Link(this.generation + 1, transport);
+    transport.onMessage((body) => this.onBody(link, body));
+    transport.onClose((err) => {
+      if (err !== null && (err.code === 'PARTIAL_FRAME' || err.code === 'FRAME_TOO_LARGE')) {
+        this.counters.protocolErrors++;
+        this.teardown(link, new ConnectionError('PROTOCOL', err.message, { cause: err }));
+      } else {
+        this.teardown(
+          link,
+          err === null ? new ConnectionError('DISCONNECTED', `VPP closed ${this.options.socketPath}`) : new ConnectionError('DISCONNECTED', err.message, { cause: err }),
+        );
+      }
+    });
+    this.link = link;
+    let handshakeTimer: NodeJS.Timeout | null = null;
+    try {
+      const started = performance.now();
+      await transport.connect();
+      if (this.closing) throw new ConnectionError('CLOSED', 'close() was called while connecting');
+      if (link.dead) throw this.lastErrorValue ?? new ConnectionError('DISCONNECTED', 'the socket closed during the handshake');
+      const context = this.nextContext();
+      const left = Math.max(1, this.options.connectTimeoutMs - Math.round(performance.now() - started));
+      await new Promise<SockclntCreateReply>((resolve, reject) => {
+        link.handshake = { context, resolve, reject };
+        handshakeTimer = setTimeout(
+          () => reject(new ConnectionError('HANDSHAKE', `no sockclnt_create_reply from ${this.options.socketPath} within ${this.options.connectTimeoutMs} ms`)),
+          left,
+        );
+        this.write(link, messages.sockclnt_create.encode({ context, name: this.options.clientName }, SOCKCLNT_CREATE_ID), null);
+      });
+      if (handshakeTimer !== null) clearTimeout(handshakeTimer);
+      if (link.dead) throw this.lastErrorValue ?? new ConnectionError('DISCONNECTED', 'the socket closed during the handshake');
+      this.startHealth(link);
+      const resubscribed: string[] = [];
+      const resubscribeErrors: Error[] = [];
+      // Subscriptions first: an upper layer dumps on `connected` and must not miss an event.
+      const standing = [...this.standing.values()];
+      const results = await Promise.allSettled(standing.map((s) => this.send('internal', s.name, s.fields)));
+      if (link.dead || this.closing) throw this.lastErrorValue ?? new ConnectionError('DISCONNECTED', 'the connection ended while re-subscribing');
+      standing.forEach((s, i) => {
+        const r = results[i];
+        if (r.status === 'fulfilled') resubscribed.push(s.name);
+        else {
+          const err = new Error(`re-subscribing ${s.name} failed: ${errorMessage(r.reason)}`, { cause: r.reason });
+          resubscribeErrors.push(err);
+          this.warn(err);
+        }
+      });
+      link.ready = true;
+      this.generation = link.generation;
+      this.attempt = 0;
+      this.counters.connects++;
+      if (link.generation > 1) this.counters.reconnects++;
+      this.setHealth('up', 0);
+      this.safeEmit('connected', {
+        generation: link.generation,
+        reconnect: link.generation > 1,
+        clientIndex: link.clientIndex,
+        tableSize: link.table.size,
+        disabled: this.lastDisabled,
+        resubscribed,
+        resubscribeErrors,
+      });
+      this.pump();
+    } catch (e) {
+      if (handshakeTimer !== null) clearTimeout(handshakeTimer);
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.teardown(link, err);
+      // The transport's own error says more than a generic "disconnected" afterwards.
+      throw err;
+    }
+  }
+
+  private handshakeReply(link: Link, id: number, body: Buffer): void {
+    const hs = link.handshake;
+    if (hs === null) throw new ConnectionError('PROTOCOL', `message id ${id} arrived before sockclnt_create was sent`);
+    if (id !== SOCKCLNT_CREATE_REPLY_ID) {
+      throw new ConnectionError('PROTOCOL', `expected sockclnt_create_reply (id ${SOCKCLNT_CREATE_REPLY_ID}) first, got message id ${id} (${body.length} bytes)`);
+    }
+    let reply: SockclntCreateReply;
+    try {
+      reply = messages.sockclnt_create_reply.decode(body);
+    } catch (e) {
+      throw new ConnectionError('PROTOCOL', `sockclnt_create_reply (${body.length} bytes) does not decode: ${errorMessage(e)}`, { cause: e });
+    }
+    if (reply.context !== hs.context) {
+      throw new ConnectionError('PROTOCOL', `sockclnt_create_reply has context ${reply.context}, we sent ${hs.context}`);
+    }
+    if (reply.response !== 0) {
+      throw new ConnectionError('HANDSHAKE', `VPP refused sockclnt_create: response ${reply.response} (${retvalMessage(reply.response)})`);
+    }
+    // Installed here, synchronously: frames after the reply in the same chunk are routed with it.
+    this.install(link, reply);
+    link.handshake = null;
+    hs.resolve(reply);
+  }
+
+  /** Reads the message table and resolves every generated message against it. */
+  private install(link: Link, reply: SockclntCreateReply): void {
+    const byBase = new Map<string, string>();
+    for (const { index, name } of reply.message_table) {
+      const other = link.nameById.get(index);
+      if (other !== undefined) throw new ConnectionError('PROTOCOL', `the message table gives id ${index} to both ${other} and ${name}`);
+      link.nameById.set(index, name);
+      link.table.set(name, index);
+      byBase.set(name.replace(CRC_SUFFIX, ''), name);
+    }
+    const disabled: DisabledMessage[] = [];
+    for (const d of DESCRIPTORS.values()) {
+      const id = link.table.get(d.nameCrc);
+      if (id !== undefined) {
+        link.idByName.set(d.name, id);
+        link.descById.set(id, d);
+        continue;
+      }
+      const vpp = byBase.get(d.name) ?? null;
+      const entry: DisabledMessage = { name: d.name, nameCrc: d.nameCrc, reason: vpp === null ? 'unknown' : 'crc-mismatch', vppNameCrc: vpp };
+      link.disabled.set(d.name, entry);
+      disabled.push(entry);
+    }
+    link.clientIndex = reply.index;
+    link.installed = true;
+    this.lastDisabled = disabled;
+    if (disabled.length > 0) {
+      const list = disabled.map((d) => (d.reason === 'crc-mismatch' ? `${d.name} (we have ${d.nameCrc}, VPP has ${d.vppNameCrc ?? '?'})` : `${d.name} (unknown to VPP)`));
+      this.warn(new ConnectionError('MESSAGE_UNAVAILABLE', `${disabled.length} message(s) disabled on this connection: ${list.join(', ')}`));
+    }
+  }
+
+  // ---- health ------------------------------------------------------------------------------
+
+  private startHealth(link: Link): void {
+    link.lastRx = performance.now();
+    if (this.options.healthIntervalMs <= 0) return;
+    link.pingTimer = setInterval(() => this.ping(link), this.options.healthIntervalMs);
+    this.armWatchdog(link, this.options.healthTimeoutMs);
+  }
+
+  private ping(link: Link): void {
+    if (link.dead || link.healthContext !== 0) return;
+    const pingId = link.idByName.get('control_ping');
+    if (pingId === undefined) return; // disabled: only traffic proves liveness then
+    const context = this.nextContext();
+    const body = CONTROL_PING.encode({ client_index: link.clientIndex, context }, pingId);
+    const entry: Pending = {
+      kind: 'health',
+      name: 'control_ping',
+      context,
+      link,
+      body,
+      ping: null,
+      reply: CONTROL_PING_REPLY,
+      items: null,
+      timeoutMs: 0,
+      windowed: false,
+      state: 'sent',
+      timer: null,
+      resolve: () => undefined,
+      reject: () => undefined,
+    };
+    this.pending.set(context, entry);
+    link.healthContext = context;
+    this.counters.healthPings++;
+    this.write(link, body, null);
+  }
+
+  private armWatchdog(link: Link, ms: number): void {
+    if (this.options.healthIntervalMs <= 0 || link.dead) return;
+    if (link.watchdog !== null) clearTimeout(link.watchdog);
+    link.watchdog = setTimeout(() => this.watch(link), Math.max(1, Math.ceil(ms)));
+  }
+
+  /** Fires when the silence may have reached a threshold; re-arms itself for the next one. */
+  private watch(link: Link): void {
+    link.watchdog = null;
+    if (link.dead) return;
+    const o = this.options;
+    const silent = performance.now() - link.lastRx;
+    if (silent >= o.healthTimeoutMs && link.ready) this.setHealth('down', silent);
+    if (silent >= o.healthTimeoutMs && o.unhealthyReconnectMs > 0 && silent >= o.unhealthyReconnectMs) {
+      this.teardown(link, new ConnectionError('UNRESPONSIVE', `no message from VPP for ${Math.round(silent)} ms`));
+      return;
+    }
+    const next = silent < o.healthTimeoutMs ? o.healthTimeoutMs - silent : o.unhealthyReconnectMs > 0 ? o.unhealthyReconnectMs - silent : o.healthTimeoutMs;
+    this.armWatchdog(link, next);
+  }
+
+  // ---- ending ------------------------------------------------------------------------------
+
+  /** Ends a link: fails what was bound to it, emits, and schedules the next connection. */
+  private teardown(link: Link, error: Error): void {
+    if (link.dead) return;
+    link.dead = true;
+    if (link.pingTimer !== null) clearInterval(link.pingTimer);
+    if (link.watchdog !== null) clearTimeout(link.watchdog);
+    link.pingTimer = link.watchdog = null;
+    if (this.link === link) this.link = null;
+    if (!(error instanceof ConnectionError && error.code === 'CLOSED')) this.lastErrorValue = error;
+    link.handshake?.reject(error);
+    link.handshake = null;
+    const closed = error instanceof ConnectionError && error.code === 'CLOSED';
+    for (const e of [...this.pending.values()]) {
+      if (e.link !== link) continue;
+      this.finish(e);
+      e.reject(
+        closed
+          ? new ConnectionError('CLOSED', `${e.name} (context ${e.context}): close() was called`, { request: e.name })
+          : new ConnectionError('DISCONNECTED', `${e.name} (context ${e.context}): ${error instanceof ConnectionError ? error.detail : error.message}`, {
+              request: e.name,
+              cause: error,
+            }),
+      );
+    }
+    if (this.queued === 0) this.queue.clear();
+    void link.transport.close();
+    if (link.ready) {
+      this.counters.disconnects++;
+      this.setHealth('down', performance.now() - link.lastRx);
+      this.safeEmit('disconnected', { generation: link.generation, error, willReconnect: !this.closing });
+    }
+    if (!this.closing) this.scheduleReconnect();
+  }
+
+  /**
+   * Sends sockclnt_delete (waiting up to closeTimeoutMs for the reply), fails what is still
+   * pending with CLOSED, closes the socket and stops reconnecting. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closing = true;
+    for (const w of [...this.closeWaiters]) w();
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    // Requests still waiting for a slot never go out.
+    for (const e of [...this.pending.values()]) {
+      if (e.state !== 'queued') continue;
+      this.finish(e);
+      e.reject(new ConnectionError('CLOSED', `${e.name} (context ${e.context}): close() was called before it was sent`, { request: e.name }));
+    }
+    const link = this.link;
+    if (link === null) return;
+    if (link.ready && !link.dead) {
+      try {
+        // VPP answers in order: the replies to what is in flight arrive before this one.
+        await this.send('internal', 'sockclnt_delete', { index: link.clientIndex }, { timeoutMs: this.options.closeTimeoutMs });
+      } catch {
+        // Gone or silent: closing the socket is enough, VPP cleans up a dead registration.
+      }
+    }
+    this.teardown(link, new ConnectionError('CLOSED', 'close() was called'));
+    await link.transport.close();
+  }
+}
