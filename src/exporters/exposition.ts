@@ -109,3 +109,39 @@ export function* renderPlan(plan: Plan, view: SnapshotView, opts: RenderOptions)
   }
   if (out !== '') yield out;
 }
+
+/**
+ * Calls `visit` for every sample of the plan (the same series renderPlan writes), for exporters
+ * that need values rather than text (OTLP). `column` is the expanded column for families whose
+ * series are one per column (col -1), else -1; `thread` is the row when per thread, else -1.
+ */
+export function visitSamples(
+  plan: Plan,
+  view: SnapshotView,
+  opts: Omit<RenderOptions, 'openMetrics'>,
+  visit: (f: Family, series: number, column: number, thread: number, value: number) => void,
+): void {
+  const rows = rowsOf(view);
+  const values = view.values;
+  const u32 = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  const num = (pos: number): number => u32[pos * 2]! + u32[pos * 2 + 1]! * 4294967296;
+  for (const f of plan.families) {
+    for (let i = 0; i < f.k.length; i++) {
+      const k = f.k[i]!;
+      const r0 = rows.first[k]!;
+      let r1 = rows.first[k + 1]!;
+      const threadLabel = opts.perThread && !f.noThreadLabel;
+      if (threadLabel && f.extraRow && r1 - r0 > opts.threads) r1 = r0 + opts.threads;
+      const width = rows.width[k]!;
+      const word = f.word[i]!;
+      const col = f.col[i]!;
+      for (let r = r0; r < r1; r++) {
+        const thread = threadLabel ? r - r0 : -1;
+        const start = rows.start[r]!;
+        const len = rows.len[r]!;
+        if (col >= 0) visit(f, i, -1, thread, col < len ? num(start + col * width + word) : 0);
+        else for (let c = 0; c < len; c++) visit(f, i, c, thread, num(start + c * width + word));
+      }
+    }
+  }
+}
