@@ -23,10 +23,12 @@ Run 'vpp-exporter <command> --help' for its flags.
 `;
 
 const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
-  run: ['config', 'stats-socket', 'stats-file', 'web.listen-address', 'web.config.file', 'per-thread', 'stats.include', 'stats.exclude', 'log.level'],
+  run: ['config', 'stats-socket', 'stats-file', 'web.listen-address', 'web.config.file', 'per-thread', 'stats.include', 'stats.exclude',
+    'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
   stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
   sim: ['config', 'stats-socket', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
-  demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
+  demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed',
+    'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
 };
 
 class UsageError extends Error {}

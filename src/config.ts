@@ -10,7 +10,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Kind = 'string' | 'int' | 'bool' | 'path' | 'listen' | 'level' | 'regex-list' | 'enum' | 'duration-ms';
+type Kind = 'string' | 'int' | 'bool' | 'path' | 'listen' | 'level' | 'regex-list' | 'enum' | 'duration-ms' | 'key-values';
 
 interface OptionSpec {
   kind: Kind;
@@ -38,6 +38,9 @@ export const OPTIONS = {
   'otlp.endpoint': { kind: 'string', default: undefined, help: 'OTLP collector endpoint' },
   'otlp.protocol': { kind: 'enum', default: 'http/protobuf', values: ['http/protobuf', 'grpc'], help: 'OTLP protocol' },
   'otlp.interval': { kind: 'duration-ms', default: 15000, min: 1000, help: 'OTLP push interval (ms, or 15s/1m)' },
+  'otlp.headers': { kind: 'key-values', default: {}, help: 'OTLP request headers, k=v,k2=v2' },
+  'otlp.resource-attributes': { kind: 'key-values', default: {}, help: 'extra OTLP resource attributes, k=v,k2=v2' },
+  'instance': { kind: 'string', default: undefined, help: 'name of this VPP instance in events and OTLP (default: host name)' },
   'per-thread': { kind: 'bool', default: false, help: 'export per-thread series with a thread label' },
   'stats.include': { kind: 'regex-list', default: [], help: 'only stat paths matching one of these regexes' },
   'stats.exclude': { kind: 'regex-list', default: [], help: 'leave out stat paths matching one of these regexes' },
@@ -75,6 +78,12 @@ export interface Config {
   readonly seed: number;
   readonly 'flap-interval': number;
   readonly json: boolean;
+  readonly 'otlp.endpoint': string | undefined;
+  readonly 'otlp.protocol': 'http/protobuf' | 'grpc';
+  readonly 'otlp.interval': number;
+  readonly 'otlp.headers': Record<string, string>;
+  readonly 'otlp.resource-attributes': Record<string, string>;
+  readonly instance: string | undefined;
 }
 
 export function envName(flag: string): string {
@@ -138,6 +147,18 @@ function convert(flag: string, spec: OptionSpec, raw: unknown): unknown {
       const s = str();
       if (!spec.values!.includes(s)) throw new ConfigError(`--${flag}: '${s}' is not one of ${spec.values!.join(', ')}`);
       return s;
+    }
+    case 'key-values': {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+      }
+      const out: Record<string, string> = {};
+      for (const pair of str().split(',').filter((x) => x.trim() !== '')) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new ConfigError(`--${flag}: '${pair}' is not key=value`);
+        out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+      }
+      return out;
     }
     case 'regex-list': {
       const list = Array.isArray(raw) ? raw.map(String) : str().split(',').filter((x) => x !== '');

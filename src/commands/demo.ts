@@ -77,6 +77,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
       `  simulated VPP: ${config.interfaces} interfaces, ${config.workers} worker(s), ${config.rate} packets/s per interface\n` +
       `  metrics:       ${exporter.url}   (try: curl -s ${exporter.url} | grep vpp_interface_rx_packets_total)\n` +
       `  stats socket:  ${socketPath}   (try: vpp-exporter stats dump --stats-socket ${socketPath} /if/rx)\n` +
+      (exporter.otlp ? `  OTLP push:     ${String(config['otlp.endpoint'])} every ${config['otlp.interval'] / 1000} s\n` : '') +
       `  a summary read through the stats client follows every ${SUMMARY_INTERVAL_MS / 1000} s; Ctrl-C stops.\n`,
   );
   let last: Totals | undefined;

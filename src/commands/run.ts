@@ -7,10 +7,13 @@ import { StatsSource } from '../exporters/stats-source.js';
 import { SelfMetrics } from '../exporters/self-metrics.js';
 import { MetricsHandler, createMetricsServer } from '../exporters/prometheus.js';
 import { loadWebConfig } from '../web/web-config.js';
+import { OtlpPusher } from '../exporters/otlp.js';
+import os from 'node:os';
 
 export interface RunningExporter {
   server: http.Server;
   stats: StatsClient;
+  otlp: OtlpPusher | undefined;
   /** The address the metrics listener is bound to. */
   url: string;
   stop(): Promise<void>;
@@ -52,12 +55,34 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
   const url = `${web?.tls ? 'https' : 'http'}://${host}:${port}/metrics`;
   log.info({ url, ...origin }, 'metrics listener up');
   // Connect early so that the first scrape finds VPP mapped.
-  void stats.connect();
+  await stats.connect();
+  let otlp: OtlpPusher | undefined;
+  const endpoint = config['otlp.endpoint'];
+  if (endpoint !== undefined) {
+    // Its own source: OTLP and /metrics read independently, neither waits for the other.
+    otlp = new OtlpPusher(
+      new StatsSource(stats, { perThread: config['per-thread'], include: config['stats.include'], exclude: config['stats.exclude'] }),
+      {
+        endpoint,
+        protocol: config['otlp.protocol'],
+        intervalMs: config['otlp.interval'],
+        headers: config['otlp.headers'],
+        resourceAttributes: config['otlp.resource-attributes'],
+        instance: config.instance ?? os.hostname(),
+        perThread: config['per-thread'],
+      },
+      logger('otlp'),
+    );
+    await otlp.start();
+    log.info({ endpoint, protocol: config['otlp.protocol'], intervalMs: config['otlp.interval'] }, 'OTLP push on');
+  }
   return {
     server,
     stats,
+    otlp,
     url,
     async stop() {
+      await otlp?.stop();
       stats.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
