@@ -1,9 +1,12 @@
 /**
  * `npm run bench [-- --quick] [suite...]`: benchmarks that print ratios against peers or floors
  * measured side by side in the same run (the machines are shared and noisy: trust the ratios).
- * Suites: snapshot (native stats snapshot vs a C loop; directory re-index).
+ * Suites: snapshot (native stats snapshot vs a C loop; directory re-index), scrape (full
+ * /metrics vs prom-client objects, a GoVPP + client_golang exporter and a C formatting floor;
+ * event-loop delay while scraping).
  */
 import { benchSnapshot, snapshotTable, type SnapshotRow } from './snapshot.js';
+import { benchScrape, scrapeTable, benchEventLoop, type ScrapeRow } from './scrape.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -21,4 +24,23 @@ if (want('snapshot')) {
     }
   }
   process.stdout.write(`## Native snapshot (node ${process.version})\n\n${snapshotTable(rows)}\n`);
+}
+
+if (want('scrape')) {
+  const sizes = quick ? [1000, 10000] : [1000, 10000, 100000];
+  const rows: ScrapeRow[] = [];
+  for (const n of sizes) {
+    for (const t of [2, 9]) {
+      const reps = n >= 100000 ? 5 : 15;
+      // prom-client objects at 100k interfaces take minutes and gigabytes: measured up to 10k.
+      rows.push(await benchScrape(n, t, reps, n <= 10000));
+      process.stderr.write(`scrape ${n} x ${t} done\n`);
+    }
+  }
+  process.stdout.write(`## Full scrape, summed over threads (node ${process.version})\n\n${scrapeTable(rows)}\n`);
+  const eld = await benchEventLoop(10000, 20);
+  process.stdout.write(
+    `## Event-loop delay while scraping 10k interfaces back to back\n\n| scrape (median) | loop delay p50 | p99 | max |\n|---|---|---|---|\n` +
+      `| ${eld.scrapeMs.toFixed(1)} ms | ${eld.p50.toFixed(2)} ms | ${eld.p99.toFixed(2)} ms | ${eld.max.toFixed(2)} ms |\n\n`,
+  );
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the GoVPP test peer (test/peers/govpp-stats, module go.fd.io/govpp from the Go module
-# proxy) into "$VPP_EXPORTER_CACHE/bin/govpp-stats". Go's module, build and path caches live under
+# Builds a GoVPP test peer, test/peers/NAME (default govpp-stats; also govpp-exporter, the scrape
+# benchmark's peer), whose modules (go.fd.io/govpp, client_golang) come from the Go module proxy,
+# into "$VPP_EXPORTER_CACHE/bin/NAME". Go's module, build and path caches live under
 # "$VPP_EXPORTER_CACHE/go". Idempotent: rebuilds only when the sources (or the Go version) changed.
 # The last line printed on stdout is the binary's path.
 set -euo pipefail
@@ -8,9 +9,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
-src=$(cd "$here/../../test/peers/govpp-stats" && pwd)
+name=${1:-govpp-stats}
+src=$(cd "$here/../../test/peers/$name" && pwd) || die "no test/peers/$name"
 bin_dir="$VPP_EXPORTER_CACHE/bin"
-bin="$bin_dir/govpp-stats"
+bin="$bin_dir/$name"
 stamp="$bin.sha256"
 
 if ! command -v go >/dev/null 2>&1; then
@@ -33,13 +35,13 @@ hash=$(
 )
 
 if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
-  log "govpp-stats is up to date"
+  log "$name is up to date"
 else
   mkdir -p "$bin_dir" "$GOMODCACHE" "$GOCACHE"
-  log "building govpp-stats ($(go version | cut -d' ' -f3)) from $src"
+  log "building $name ($(go version | cut -d' ' -f3)) from $src"
   rm -f "$stamp"
   (cd "$src" && go build -trimpath -o "$bin.tmp" .) \
-    || die "go build of test/peers/govpp-stats failed (is the Go module proxy reachable for go.fd.io/govpp?)"
+    || die "go build of test/peers/$name failed (is the Go module proxy reachable for go.fd.io/govpp?)"
   mv -f "$bin.tmp" "$bin"
   echo "$hash" > "$stamp"
 fi

@@ -1,0 +1,220 @@
+/**
+ * Scrape benchmark (PERFORMANCE.md, second and third rows): a full GET /metrics from our exporter
+ * (a child process) on a simulator topology, beside (a) prom-client with one labelled series per
+ * value, (b) a GoVPP statsclient + client_golang exporter (test/peers/govpp-exporter, also a
+ * child process) on the same segment, and (c) a C formatting floor for the same series count.
+ * CPU and RSS of the exporters come from /proc. Also the event-loop delay of an in-process
+ * exporter while it is scraped, and the OTLP cost per data point.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import client from 'prom-client';
+import { createStatsSimulator } from '../src/sim/index.js';
+import { StatsClient } from '../src/stats/index.js';
+import { StatsSource } from '../src/exporters/stats-source.js';
+import { visitSamples } from '../src/exporters/exposition.js';
+import { parseLabelBody } from '../src/exporters/otlp.js';
+import { EXPORTER_SKIPPED_SYMLINKS, startExporter } from '../src/commands/run.js';
+import { loadConfig } from '../src/config.js';
+import { median, fmtMs, REPO } from './util.js';
+
+export interface ScrapeRow {
+  interfaces: number;
+  threads: number;
+  series: number;
+  bytes: number;
+  oursMs: number;
+  oursCpuMs: number;
+  oursRssMb: number;
+  promClientMs: number;
+  govppMs: number | undefined;
+  govppCpuMs: number | undefined;
+  govppRssMb: number | undefined;
+  govppSeries: number | undefined;
+  floorMs: number;
+}
+
+const cacheBin = (name: string): string =>
+  path.join(process.env.VPP_EXPORTER_CACHE ?? path.join(os.homedir(), '.cache', 'vpp-exporter'), 'bin', name);
+
+function procCpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+function procRssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function waitHttp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the exporter exited`);
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+/** GET with a lean client (raw chunks, no decoding) so that the client is not what is measured. */
+function getBytes(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () => resolve(n));
+      })
+      .on('error', reject);
+  });
+}
+
+async function timeScrapes(url: string, pid: number, reps: number): Promise<{ ms: number; cpuMs: number; rssMb: number; bytes: number; series: number }> {
+  const body = await (await fetch(url)).text();
+  const series = body.split('\n').filter((l) => l.startsWith('vpp_') && !l.startsWith('vpp_exporter')).length;
+  const times: number[] = [];
+  let bytes = 0;
+  const cpu0 = procCpuMs(pid);
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    bytes = await getBytes(url);
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), cpuMs: (procCpuMs(pid) - cpu0) / reps, rssMb: procRssMb(pid), bytes, series };
+}
+
+function spawnQuiet(cmd: string, args: string[]): ChildProcess {
+  const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VPP_EXPORTER_LOG_LEVEL: 'warn' } });
+  c.stderr!.resume();
+  return c;
+}
+
+/** prom-client with one labelled series per value: set every value, then render. */
+async function promClientScrape(socketPath: string, reps: number): Promise<number> {
+  const stats = new StatsClient({ socketPath, skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS });
+  const source = new StatsSource(stats, { perThread: false });
+  const first = await source.collect();
+  if (!first) throw new Error('prom-client baseline: no snapshot');
+  const registry = new client.Registry();
+  const metrics = new Map<string, client.Gauge>();
+  for (const f of first.plan.families) {
+    const labelNames = f.labelNames.length ? f.labelNames : [];
+    metrics.set(f.name, new client.Gauge({ name: f.name, help: f.help, labelNames, registers: [registry] }));
+  }
+  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i]! < 0 ? {} : parseLabelBody(b)) as Record<string, string>)]));
+  first.release();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const c = await source.collect();
+    if (!c) throw new Error('no snapshot');
+    visitSamples(c.plan, c.view, { perThread: false, threads: c.threads }, (f, s, column, _thread, value) => {
+      const a = attrs.get(f.name)![s]!;
+      metrics.get(f.name)!.set(column >= 0 ? { ...a, [f.labels[s]!]: String(column) } : a, value);
+    });
+    c.release();
+    await registry.metrics();
+    times.push(performance.now() - t0);
+  }
+  stats.close();
+  return median(times);
+}
+
+export async function benchScrape(interfaces: number, threads: number, reps: number, withPromClient: boolean): Promise<ScrapeRow> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scrape-'));
+  const socketPath = path.join(dir, 'stats.sock');
+  const sim = createStatsSimulator({ interfaces, workers: threads - 1, rate: 0, seed: 1, socketPath });
+  const children: ChildProcess[] = [];
+  try {
+    const port = 19500 + Math.floor(Math.random() * 400);
+    const ours = spawnQuiet(process.execPath, [path.join(REPO, 'dist/src/cli.js'), 'run', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
+    children.push(ours);
+    const oursUrl = `http://127.0.0.1:${port}/metrics`;
+    await waitHttp(oursUrl, ours);
+    const o = await timeScrapes(oursUrl, ours.pid!, reps);
+
+    let g: Awaited<ReturnType<typeof timeScrapes>> | undefined;
+    const govppBin = cacheBin('govpp-exporter');
+    if (fs.existsSync(govppBin)) {
+      const gport = port + 1000;
+      const govpp = spawnQuiet(govppBin, ['--socket', socketPath, '--listen', `127.0.0.1:${gport}`]);
+      children.push(govpp);
+      const gurl = `http://127.0.0.1:${gport}/metrics`;
+      await waitHttp(gurl, govpp);
+      g = await timeScrapes(gurl, govpp.pid!, reps);
+    }
+    const promClientMs = withPromClient ? await promClientScrape(socketPath, Math.max(3, Math.floor(reps / 3))) : NaN;
+    const floorOut = execFileSync(path.join(REPO, 'build/native/statseg_format_floor'), [String(o.series), String(reps)], { encoding: 'utf8' });
+    const floorNs = Number(/format_ns_per_series ([\d.]+)/.exec(floorOut)![1]);
+    return {
+      interfaces,
+      threads,
+      series: o.series,
+      bytes: o.bytes,
+      oursMs: o.ms,
+      oursCpuMs: o.cpuMs,
+      oursRssMb: o.rssMb,
+      promClientMs,
+      govppMs: g?.ms,
+      govppCpuMs: g?.cpuMs,
+      govppRssMb: g?.rssMb,
+      govppSeries: g?.series,
+      floorMs: (floorNs * o.series) / 1e6,
+    };
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function scrapeTable(rows: ScrapeRow[]): string {
+  let s =
+    '| interfaces x threads | series | body | ours: wall | CPU | RSS | C format floor | ours / floor | prom-client objects | prom-client / ours | GoVPP+client_golang: wall (series) | CPU | RSS | GoVPP / ours |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+  const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
+  for (const r of rows) {
+    const pc = Number.isNaN(r.promClientMs) ? '-' : fmtMs(r.promClientMs);
+    const pcRatio = Number.isNaN(r.promClientMs) ? '-' : `${(r.promClientMs / r.oursMs).toFixed(1)}x`;
+    const gv = r.govppMs === undefined ? '(not built)' : `${fmtMs(r.govppMs)} (${r.govppSeries})`;
+    s += `| ${r.interfaces} x ${r.threads} | ${r.series} | ${mb(r.bytes)} | ${fmtMs(r.oursMs)} | ${fmtMs(r.oursCpuMs)} | ${r.oursRssMb.toFixed(0)} MB | ${fmtMs(r.floorMs)} | ${(r.oursMs / r.floorMs).toFixed(1)}x | ${pc} | ${pcRatio} | ${gv} | ${r.govppCpuMs === undefined ? '-' : fmtMs(r.govppCpuMs)} | ${r.govppRssMb === undefined ? '-' : `${r.govppRssMb.toFixed(0)} MB`} | ${r.govppMs === undefined ? '-' : `${(r.govppMs / r.oursMs).toFixed(1)}x`} |\n`;
+  }
+  return s;
+}
+
+/** Event-loop delay (p50/p99/max) of an in-process exporter while it is scraped back to back. */
+export async function benchEventLoop(interfaces: number, scrapes: number): Promise<{ p50: number; p99: number; max: number; scrapeMs: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-eld-'));
+  const socketPath = path.join(dir, 'stats.sock');
+  const sim = createStatsSimulator({ interfaces, workers: 1, rate: 0, seed: 1, socketPath });
+  const exporter = await startExporter(loadConfig({ 'web.listen-address': '127.0.0.1:0' }, {}), { socketPath });
+  try {
+    await (await fetch(exporter.url)).text(); // first scrape builds the plan
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const times: number[] = [];
+    for (let i = 0; i < scrapes; i++) {
+      const t0 = performance.now();
+      await getBytes(exporter.url);
+      times.push(performance.now() - t0);
+    }
+    h.disable();
+    return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, scrapeMs: median(times) };
+  } finally {
+    await exporter.stop();
+    await sim.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
