@@ -43,7 +43,7 @@ const cacheBin = (name: string): string =>
   path.join(process.env.VPP_EXPORTER_CACHE ?? path.join(os.homedir(), '.cache', 'vpp-exporter'), 'bin', name);
 
 function procCpuMs(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   const ticks = Number(f[11]) + Number(f[12]);
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
@@ -97,7 +97,7 @@ async function timeScrapes(url: string, pid: number, reps: number): Promise<{ ms
 
 function spawnQuiet(cmd: string, args: string[]): ChildProcess {
   const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VPP_EXPORTER_LOG_LEVEL: 'warn' } });
-  c.stderr!.resume();
+  c.stderr.resume();
   return c;
 }
 
@@ -113,7 +113,7 @@ async function promClientScrape(socketPath: string, reps: number): Promise<numbe
     const labelNames = f.labelNames.length ? f.labelNames : [];
     metrics.set(f.name, new client.Gauge({ name: f.name, help: f.help, labelNames, registers: [registry] }));
   }
-  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i]! < 0 ? {} : parseLabelBody(b)) as Record<string, string>)]));
+  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i] < 0 ? {} : parseLabelBody(b)) as Record<string, string>)]));
   first.release();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -121,8 +121,8 @@ async function promClientScrape(socketPath: string, reps: number): Promise<numbe
     const c = await source.collect();
     if (!c) throw new Error('no snapshot');
     visitSamples(c.plan, c.view, { perThread: false, threads: c.threads }, (f, s, column, _thread, value) => {
-      const a = attrs.get(f.name)![s]!;
-      metrics.get(f.name)!.set(column >= 0 ? { ...a, [f.labels[s]!]: String(column) } : a, value);
+      const a = attrs.get(f.name)![s];
+      metrics.get(f.name)!.set(column >= 0 ? { ...a, [f.labels[s]]: String(column) } : a, value);
     });
     c.release();
     await registry.metrics();

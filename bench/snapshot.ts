@@ -37,11 +37,11 @@ export function benchSnapshot(interfaces: number, threads: number, reps: number)
     const picked: number[] = [];
     const vectorNames: string[] = [];
     for (let i = 0; i < d.names.length; i++) {
-      const name = d.names[i]!;
-      const t = d.type[i]!;
+      const name = d.names[i];
+      const t = d.type[i];
       const vector = t === StatType.COUNTER_VECTOR_SIMPLE || t === StatType.COUNTER_VECTOR_COMBINED;
       if ((vector && (name.startsWith('/if/') || name.startsWith('/sys/node/') || name === '/node/errors')) || t === StatType.SCALAR_INDEX || t === StatType.GAUGE) {
-        picked.push(d.index[i]!);
+        picked.push(d.index[i]);
         if (vector) vectorNames.push(name);
       }
     }

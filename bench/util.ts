@@ -7,7 +7,7 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor(s.length / 2)];
 }
 
 export function fmtMs(ms: number): string {

@@ -37,7 +37,9 @@ function flagHelp(command: string): string {
   return COMMAND_FLAGS[command]
     .map((f) => {
       const spec = OPTIONS[f];
-      const dflt = spec.default === undefined || (Array.isArray(spec.default) && spec.default.length === 0) ? '' : ` (default ${String(spec.default)})`;
+      const d: unknown = spec.default;
+      const shown = typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean' ? String(d) : '';
+      const dflt = shown === '' ? '' : ` (default ${shown})`;
       return `  --${f.padEnd(24)} ${spec.help}${dflt}  [${envName(f)}]`;
     })
     .join('\n');

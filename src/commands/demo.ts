@@ -42,10 +42,10 @@ function totals(snap: Snapshot): Totals & { interfaces: number; heartbeat: bigin
     if (i < 0) return 0n;
     const e = v.entry(i);
     let t = 0n;
-    for (let j = 0; j < e.rowLengths[0]!; j++) t += v.values[e.rowStarts[0]! + j * e.width + word]!;
+    for (let j = 0; j < e.rowLengths[0]; j++) t += v.values[e.rowStarts[0] + j * e.width + word];
     return t;
   };
-  const scalar = (p: string): bigint => (k(p) < 0 ? 0n : v.values[v.firstValueIndex(k(p))]!);
+  const scalar = (p: string): bigint => (k(p) < 0 ? 0n : v.values[v.firstValueIndex(k(p))]);
   const names = k('/if/names') < 0 ? [] : (v.strings(k('/if/names')) ?? []);
   return {
     at: Date.now(),

@@ -257,7 +257,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (pool && scalar) {
       const name = `vpp_buffer_pool_${pool[2]}_buffers`;
       const f = family(name, () => new FamilyBuilder(name, `Buffers ${pool[2]} in the buffer pool (VPP /buffer-pools/<pool>/${pool[2]}).`, 'gauge', '/buffer-pools/<pool>/' + pool[2], ['pool'], true));
-      f.add(kOf(e), 0, 0, labelBody([['pool', pool[1]!]]));
+      f.add(kOf(e), 0, 0, labelBody([['pool', pool[1]]]));
       continue;
     }
     const heap = /^\/mem\/([^/]+)$/.exec(p);
@@ -265,7 +265,7 @@ export function buildPlan(input: PlanInput): Plan {
       const k = kOf(e);
       MEM_COLUMNS.forEach(([name, help, type], col) => {
         const f = family(name, () => new FamilyBuilder(name, `${help} (VPP /mem/<heap> column ${col}).`, type as MetricType, '/mem/<heap>', ['heap'], true));
-        f.add(k, col, 0, labelBody([['heap', heap[1]!]]));
+        f.add(k, col, 0, labelBody([['heap', heap[1]]]));
       });
       continue;
     }
@@ -293,7 +293,7 @@ export function buildPlan(input: PlanInput): Plan {
     if (simple || combined) {
       const names: [string, number][] = combined ? [[`${base}_packets_total`, 0], [`${base}_bytes_total`, 1]] : [[`${base}_total`, 0]];
       if (names.some(([n]) => families.has(n))) {
-        unexported.push({ path: p, reason: `metric name ${names[0]![0]} already taken` });
+        unexported.push({ path: p, reason: `metric name ${names[0][0]} already taken` });
         continue;
       }
       for (const [name, word] of names) {

@@ -41,8 +41,8 @@ function rowsOf(view: SnapshotView): Rows {
     const e = view.entry(k);
     width[k] = e.width;
     for (let r = 0; r < e.rows; r++) {
-      start.push(e.rowStarts[r]!);
-      len.push(e.rowLengths[r]!);
+      start.push(e.rowStarts[r]);
+      len.push(e.rowLengths[r]);
     }
   }
   first[n] = start.length;
@@ -51,8 +51,8 @@ function rowsOf(view: SnapshotView): Rows {
 
 /** Formats the u64 at word index `pos` without making a BigInt. */
 function valueAt(u32: Uint32Array, pos: number): string {
-  const hi = u32[pos * 2 + 1]!;
-  const lo = u32[pos * 2]!;
+  const hi = u32[pos * 2 + 1];
+  const lo = u32[pos * 2];
   return hi === 0 ? String(lo) : String(hi * 4294967296 + lo);
 }
 
@@ -71,24 +71,24 @@ export function* renderPlan(plan: Plan, view: SnapshotView, opts: RenderOptions)
     let wroteHeader = false;
     const n = f.k.length;
     for (let i = 0; i < n; i++) {
-      const k = f.k[i]!;
-      const r0 = rows.first[k]!;
-      let r1 = rows.first[k + 1]!;
+      const k = f.k[i];
+      const r0 = rows.first[k];
+      let r1 = rows.first[k + 1];
       if (r0 === r1) continue;
       if (!wroteHeader) {
         out += header(f, opts.openMetrics);
         wroteHeader = true;
       }
-      const width = rows.width[k]!;
-      const word = f.word[i]!;
-      const col = f.col[i]!;
-      const labels = f.labels[i]!;
+      const width = rows.width[k];
+      const word = f.word[i];
+      const col = f.col[i];
+      const labels = f.labels[i];
       const threadLabel = opts.perThread && !f.noThreadLabel;
       if (threadLabel && f.extraRow && r1 - r0 > opts.threads) r1 = r0 + opts.threads;
       for (let r = r0; r < r1; r++) {
         const thread = threadLabel ? `thread="${r - r0}"` : '';
-        const start = rows.start[r]!;
-        const len = rows.len[r]!;
+        const start = rows.start[r];
+        const len = rows.len[r];
         if (col >= 0) {
           const v = col < len ? valueAt(u32, start + col * width + word) : '0';
           const body = labels === '' ? thread : thread === '' ? labels : `${labels},${thread}`;
@@ -124,21 +124,21 @@ export function visitSamples(
   const rows = rowsOf(view);
   const values = view.values;
   const u32 = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
-  const num = (pos: number): number => u32[pos * 2]! + u32[pos * 2 + 1]! * 4294967296;
+  const num = (pos: number): number => u32[pos * 2] + u32[pos * 2 + 1] * 4294967296;
   for (const f of plan.families) {
     for (let i = 0; i < f.k.length; i++) {
-      const k = f.k[i]!;
-      const r0 = rows.first[k]!;
-      let r1 = rows.first[k + 1]!;
+      const k = f.k[i];
+      const r0 = rows.first[k];
+      let r1 = rows.first[k + 1];
       const threadLabel = opts.perThread && !f.noThreadLabel;
       if (threadLabel && f.extraRow && r1 - r0 > opts.threads) r1 = r0 + opts.threads;
-      const width = rows.width[k]!;
-      const word = f.word[i]!;
-      const col = f.col[i]!;
+      const width = rows.width[k];
+      const word = f.word[i];
+      const col = f.col[i];
       for (let r = r0; r < r1; r++) {
         const thread = threadLabel ? r - r0 : -1;
-        const start = rows.start[r]!;
-        const len = rows.len[r]!;
+        const start = rows.start[r];
+        const len = rows.len[r];
         if (col >= 0) visit(f, i, -1, thread, col < len ? num(start + col * width + word) : 0);
         else for (let c = 0; c < len; c++) visit(f, i, c, thread, num(start + c * width + word));
       }

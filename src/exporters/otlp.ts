@@ -47,7 +47,7 @@ export function parseLabelBody(body: string): Attributes {
   const out: Attributes = {};
   const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
   for (let m = re.exec(body); m; m = re.exec(body)) {
-    out[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    out[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
   }
   return out;
 }
@@ -106,8 +106,9 @@ class SplittingExporter implements PushMetricExporter {
         return;
       }
       this.counters.requests++;
-      this.inner.export(parts[i]!, (r) => {
-        if (r.code === ExportResultCode.SUCCESS) {
+      this.inner.export(parts[i], (r) => {
+        // The SDK and @opentelemetry/core may be different copies of the enum: compare values.
+        if (Number(r.code) === Number(ExportResultCode.SUCCESS)) {
           next(i + 1);
           return;
         }
@@ -146,7 +147,7 @@ export class OtlpPusher {
     const headers = opts.headers ?? {};
     const inner =
       opts.protocol === 'grpc'
-        ? new GrpcExporter({ url: opts.endpoint, metadata: undefined, headers, temporalityPreference: AggregationTemporality.CUMULATIVE } as ConstructorParameters<typeof GrpcExporter>[0])
+        ? new GrpcExporter({ url: opts.endpoint, metadata: undefined, headers, temporalityPreference: AggregationTemporality.CUMULATIVE })
         : new ProtoExporter({ url: opts.endpoint, headers, temporalityPreference: AggregationTemporality.CUMULATIVE });
     const limit = 10_000_000; // the SDK's default of 2000 series per instrument is far too low for VPP
     const reader = new PeriodicExportingMetricReader({
@@ -217,10 +218,10 @@ export class OtlpPusher {
       visitSamples(collected.plan, collected.view, { perThread: this.opts.perThread, threads: collected.threads }, (f, i, column, thread, value) => {
         const inst = this.instruments.get(f.type === 'counter' ? f.name.replace(/_total$/, '') : f.name);
         if (!inst) return;
-        let a = this.seriesAttributes(f)[i]!;
+        let a = this.seriesAttributes(f)[i];
         if (column >= 0 || thread >= 0) {
           a = { ...a };
-          if (column >= 0) a[f.labels[i]!] = String(column);
+          if (column >= 0) a[f.labels[i]] = String(column);
           if (thread >= 0) a.thread = String(thread);
         }
         result.observe(inst, value, a);
@@ -234,7 +235,7 @@ export class OtlpPusher {
   private seriesAttributes(f: Family): Attributes[] {
     let a = this.attrs.get(f);
     if (!a) {
-      a = f.labels.map((body, i) => (f.col[i]! < 0 ? {} : parseLabelBody(body)));
+      a = f.labels.map((body, i) => (f.col[i] < 0 ? {} : parseLabelBody(body)));
       this.attrs.set(f, a);
     }
     return a;

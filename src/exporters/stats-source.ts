@@ -65,7 +65,7 @@ export class StatsSource {
         snap.release();
         continue;
       }
-      return { plan: this.plan, view: snap.view, threads: threadCount(snap.index, snap.view, snap.slots), release: snap.release };
+      return { plan: this.plan, view: snap.view, threads: threadCount(snap.index, snap.view, snap.slots), release: () => snap.release() };
     }
     return undefined;
   }

@@ -85,12 +85,13 @@ export function loadWebConfig(file: string): WebConfig {
   if (t !== undefined && t !== null) {
     if (!isObject(t)) throw new ConfigError(`${where}: tls_server_config must be a mapping`);
     onlyKeys(`${where}: tls_server_config`, t, ['cert_file', 'key_file', 'min_version', 'max_version', 'client_auth_type', 'client_ca_file', 'cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites']);
-    const min = String(t.min_version ?? 'TLS12');
-    const max = String(t.max_version ?? 'TLS13');
+    const text = (v: unknown, dflt: string): string => (v === undefined || v === null ? dflt : typeof v === 'string' ? v : JSON.stringify(v));
+    const min = text(t.min_version, 'TLS12');
+    const max = text(t.max_version, 'TLS13');
     if (!TLS_VERSIONS[min]) throw new ConfigError(`${where}: min_version '${min}' is not allowed (TLS12 or TLS13; older versions are insecure)`);
     if (!TLS_VERSIONS[max]) throw new ConfigError(`${where}: max_version '${max}' is not TLS12 or TLS13`);
     if (min === 'TLS13' && max === 'TLS12') throw new ConfigError(`${where}: min_version is above max_version`);
-    const authType = String(t.client_auth_type ?? 'NoClientCert');
+    const authType = text(t.client_auth_type, 'NoClientCert');
     const auth = CLIENT_AUTH[authType];
     if (!auth) throw new ConfigError(`${where}: client_auth_type '${authType}' is not one of ${Object.keys(CLIENT_AUTH).join(', ')}`);
     if (auth[1] && t.client_ca_file === undefined) throw new ConfigError(`${where}: client_auth_type ${authType} needs client_ca_file`);
@@ -98,8 +99,8 @@ export function loadWebConfig(file: string): WebConfig {
       cert: read('cert_file', t.cert_file),
       key: read('key_file', t.key_file),
       ...(t.client_ca_file !== undefined ? { ca: read('client_ca_file', t.client_ca_file) } : {}),
-      minVersion: TLS_VERSIONS[min]!,
-      maxVersion: TLS_VERSIONS[max]!,
+      minVersion: TLS_VERSIONS[min],
+      maxVersion: TLS_VERSIONS[max],
       requestCert: auth[0],
       rejectUnauthorized: auth[1],
     };
@@ -151,7 +152,7 @@ export class BasicAuth {
     if (!this.enabled) return true;
     const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
     if (!m) return false;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return false;
     const user = decoded.slice(0, colon);
@@ -170,7 +171,7 @@ export class BasicAuth {
 
 /** An HTTP or HTTPS server (per the web config) whose requests pass basic auth first. */
 export function createWebServer(web: WebConfig | undefined, handler: http.RequestListener): http.Server {
-  const auth = new BasicAuth(web?.users ?? new Map());
+  const auth = new BasicAuth(web?.users ?? new Map<string, string>());
   const headers = web?.headers ?? {};
   const guarded: http.RequestListener = (req, res) => {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);

@@ -17,7 +17,7 @@ function interfaceSeries(body: string): Map<string, string> {
   const bySw = new Map<string, string>();
   for (const series of parseExposition(body).keys()) {
     const m = /^vpp_interface_rx_packets_total\{interface="((?:[^"\\]|\\.)*)",sw_if_index="(\d+)"\}$/.exec(series);
-    if (m) bySw.set(m[2]!, m[1]!);
+    if (m) bySw.set(m[2], m[1]);
   }
   return bySw;
 }
@@ -47,7 +47,7 @@ test('1000 interfaces created and deleted while scraping: no stale, duplicate or
       everSeen.add(`${iface.swIfIndex}=${iface.name}`);
       live.push(iface.swIfIndex);
       // Delete in a different order than created so sw_if_index values get reused out of order.
-      if (live.length > 25) sim.model.delete(live.splice((i * 7) % live.length, 1)[0]!);
+      if (live.length > 25) sim.model.delete(live.splice((i * 7) % live.length, 1)[0]);
       if (i % 5 === 0) await sleep(3);
     }
     while (live.length) sim.model.delete(live.pop()!);

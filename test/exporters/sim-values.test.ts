@@ -76,7 +76,7 @@ for (const [interfaces, workers, perThread] of [
         put('vpp_error_total', [['node', node], ['error', error]], rows, 0, 0);
       }
       const scalar = (name: string, path: string): void => {
-        want.set(name, Number(truth.get(path) as bigint));
+        want.set(name, Number(truth.get(path)));
       };
       scalar('vpp_heartbeat', '/sys/heartbeat');
       scalar('vpp_boot_time_seconds', '/sys/boottime');
@@ -84,12 +84,12 @@ for (const [interfaces, workers, perThread] of [
       scalar('vpp_worker_threads', '/sys/num_worker_threads');
       for (const [name, value] of truth) {
         const pool = /^\/buffer-pools\/(.+)\/(cached|used|available)$/.exec(name);
-        if (pool) want.set(`vpp_buffer_pool_${pool[2]}_buffers{${lbl([['pool', pool[1]!]])}}`, Number(value as bigint));
+        if (pool) want.set(`vpp_buffer_pool_${pool[2]}_buffers{${lbl([['pool', pool[1]]])}}`, Number(value));
         const heap = /^\/mem\/([^/]+)$/.exec(name);
         if (heap) {
-          const row = (value as Rows)[0]!;
-          want.set(`vpp_memory_used_bytes{${lbl([['heap', heap[1]!]])}}`, Number(row[1] as bigint));
-          want.set(`vpp_memory_total_bytes{${lbl([['heap', heap[1]!]])}}`, Number(row[0] as bigint));
+          const row = (value as Rows)[0];
+          want.set(`vpp_memory_used_bytes{${lbl([['heap', heap[1]]])}}`, Number(row[1]));
+          want.set(`vpp_memory_total_bytes{${lbl([['heap', heap[1]]])}}`, Number(row[0]));
         }
       }
       assert.ok(nonZero > 0, 'the simulator has non-zero interface counters to compare');

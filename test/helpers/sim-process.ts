@@ -20,9 +20,9 @@ export async function startSimProcess(socketPath: string, args: string[] = []): 
   });
   let stderr = '';
   let stdout = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       if (stdout.includes('stats socket')) resolve();
     });
