@@ -92,6 +92,25 @@ rm -rf "$seeds"
 mkdir -p "$seeds"
 VPP_FUZZ_WRITE_SEEDS="$seeds" "$bin" >/dev/null 2>&1 || die "writing the seeds failed"
 
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# Every new input lands in the corpus directory and libFuzzer never deletes superseded ones; once
+# it holds over 1000 files, keep only a minimal set with the same coverage (-merge=1), since each
+# run replays the whole corpus first (~10 ms per mutate input).
+if [ "$(find "$corpus" -type f | wc -l)" -gt 1000 ]; then
+  log "minimizing the corpus ($(find "$corpus" -type f | wc -l) files)"
+  rm -rf "$corpus.merge"
+  mkdir -p "$corpus.merge"
+  if "$bin" -merge=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 "$corpus.merge" "$corpus" \
+    >"$work/logs/merge.log" 2>&1; then
+    rm -rf "$corpus" && mv "$corpus.merge" "$corpus"
+  else
+    log "corpus merge failed (see $work/logs/merge.log); keeping the corpus as it is"
+    rm -rf "$corpus.merge"
+  fi
+fi
+
 # ---- 5. Fuzz --------------------------------------------------------------------------------
 # Corpus directories: new inputs go to the first; the seeds and native/fuzz/regressions (inputs
 # that once crashed the reader, replayed first on every run) are only read.
@@ -104,6 +123,9 @@ VPP_FUZZ_WRITE_SEEDS="$seeds" "$bin" >/dev/null 2>&1 || die "writing the seeds f
 # -timeout=10: a run takes ~25 us (raw) to ~15 ms (mutated 1 MB image, every entry read twice);
 #   10 s means a hang. -rss_limit_mb=2048 (also the malloc limit): a reader that allocates
 #   without bound on a corrupt length is a bug, reported as out-of-memory.
+
+# Keep the logs of the last 10 runs.
+find "$work/logs" -maxdepth 1 -type d -name 'run-*' | sort | head -n -9 | xargs -r rm -rf
 run="$work/logs/run-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$run"
 marker="$run/.start"
@@ -113,8 +135,6 @@ args=(-max_len=4096 -timeout=10 -rss_limit_mb=2048 -max_total_time="$secs" -prin
 if [ "$jobs" -gt 1 ]; then args=(-jobs="$jobs" -workers="$jobs" "${args[@]}"); fi
 # shellcheck disable=SC2206
 extra=(${FUZZ_ARGS:-})
-export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 log "fuzzing for ${secs}s with $jobs process(es); corpus $corpus; log $run/fuzz.log"
 set +e
 (cd "$run" && "$bin" "${args[@]}" "${extra[@]}") >"$run/fuzz.log" 2>&1
@@ -131,6 +151,10 @@ while read -r n; do total=$((total + n)); done < <(
   if [ "$jobs" -gt 1 ]; then grep -h -o -E '^stat::number_of_executed_units: [0-9]+' "$run"/fuzz-*.log
   else grep -h -o -E '^stat::number_of_executed_units: [0-9]+' "$run/fuzz.log"; fi | awk '{print $2}')
 echo "executions: $total"
+# Split by mode (the target prints it at exit): mutated 1 MB fixture images vs small raw images.
+grep -h -o -E '^fuzz_statseg: executed [0-9]+ mutate, [0-9]+ raw' \
+  $(if [ "$jobs" -gt 1 ]; then echo "$run"/fuzz-*.log; else echo "$run/fuzz.log"; fi) |
+  awk '{m += $3; r += $5} END {if (NR) printf "executions by mode: %d mutate (fixture images), %d raw\n", m, r}'
 echo "corpus: $(find "$corpus" -type f | wc -l) inputs in $corpus"
 
 found=()
