@@ -8,87 +8,102 @@ import type { StatsClient } from '../stats/index.js';
 
 export const VERSION = '0.1.0';
 
+/**
+ * One gauge per registry, set together. prom-client renames a metric object in place when a
+ * registry renders it as OpenMetrics (counters lose `_total`), so the text and OpenMetrics
+ * registries must not share metric objects.
+ */
+class PairedGauge<T extends string = string> {
+  constructor(private readonly parts: client.Gauge<T>[]) {}
+  set(value: number): void;
+  set(labels: client.LabelValues<T>, value: number): void;
+  set(a: number | client.LabelValues<T>, b?: number): void {
+    for (const p of this.parts) {
+      if (typeof a === 'number') p.set(a);
+      else p.set(a, b!);
+    }
+  }
+  get(): Promise<client.MetricObjectWithValues<client.MetricValue<T>>> {
+    return this.parts[0]!.get();
+  }
+}
+
+class PairedCounter {
+  constructor(private readonly parts: client.Counter[]) {}
+  inc(): void {
+    for (const p of this.parts) p.inc();
+  }
+  get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {
+    return this.parts[0]!.get();
+  }
+}
+
 export class SelfMetrics {
-  /** Prometheus text 0.0.4 and OpenMetrics: one registry per format, the same metrics in both. */
+  /** Prometheus text 0.0.4 and OpenMetrics: one registry per format, each with its own metrics. */
   readonly text = new client.Registry();
   readonly openMetrics = new client.Registry<'application/openmetrics-text; version=1.0.0; charset=utf-8'>();
 
-  readonly up: client.Gauge;
-  readonly epoch: client.Gauge;
-  readonly scrapeDuration: client.Gauge;
-  readonly collectorSuccess: client.Gauge<'collector'>;
-  readonly collectorDuration: client.Gauge<'collector'>;
-  readonly unexported: client.Gauge;
-  readonly scrapesRejected: client.Counter;
+  readonly up: PairedGauge;
+  readonly epoch: PairedGauge;
+  readonly scrapeDuration: PairedGauge;
+  readonly collectorSuccess: PairedGauge<'collector'>;
+  readonly collectorDuration: PairedGauge<'collector'>;
+  readonly unexported: PairedGauge;
+  readonly scrapesRejected: PairedCounter;
 
   constructor(stats: StatsClient, socketLabel: string) {
     this.openMetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
-    const registers = [this.text, this.openMetrics];
-    this.up = new client.Gauge({ name: 'vpp_up', help: "1 when VPP's stats segment was read in this scrape, else 0.", registers });
-    this.epoch = new client.Gauge({ name: 'vpp_stats_epoch', help: "Epoch of VPP's stats directory (moves on every structural change).", registers });
-    this.scrapeDuration = new client.Gauge({
-      name: 'vpp_exporter_scrape_duration_seconds',
-      help: 'Time to read and format the VPP stats of this scrape.',
-      registers,
-    });
-    this.collectorSuccess = new client.Gauge({
-      name: 'vpp_exporter_collector_success',
-      help: 'Whether a collector succeeded in this scrape.',
-      labelNames: ['collector'],
-      registers,
-    });
-    this.collectorDuration = new client.Gauge({
-      name: 'vpp_exporter_collector_duration_seconds',
-      help: 'Time a collector took in this scrape.',
-      labelNames: ['collector'],
-      registers,
-    });
-    this.unexported = new client.Gauge({
+    const registries: client.Registry[] = [this.text, this.openMetrics as unknown as client.Registry];
+    const gauge = <T extends string>(config: Omit<client.GaugeConfiguration<T>, 'registers'>): PairedGauge<T> =>
+      new PairedGauge(registries.map((r) => new client.Gauge<T>({ ...config, registers: [r] })));
+    this.up = gauge({ name: 'vpp_up', help: "1 when VPP's stats segment was read in this scrape, else 0." });
+    this.epoch = gauge({ name: 'vpp_stats_epoch', help: "Epoch of VPP's stats directory (moves on every structural change)." });
+    this.scrapeDuration = gauge({ name: 'vpp_exporter_scrape_duration_seconds', help: 'Time to read and format the VPP stats of this scrape.' });
+    this.collectorSuccess = gauge({ name: 'vpp_exporter_collector_success', help: 'Whether a collector succeeded in this scrape.', labelNames: ['collector'] });
+    this.collectorDuration = gauge({ name: 'vpp_exporter_collector_duration_seconds', help: 'Time a collector took in this scrape.', labelNames: ['collector'] });
+    this.unexported = gauge({
       name: 'vpp_exporter_stats_unexported',
       help: 'Stat paths not exported as metrics (name vectors, ring buffers, excluded or colliding names); see the log.',
-      registers,
     });
-    this.scrapesRejected = new client.Counter({
-      name: 'vpp_exporter_scrapes_rejected_total',
-      help: 'Scrapes answered 503 because too many were in flight.',
-      registers,
-    });
-    new client.Counter({
-      name: 'vpp_exporter_stats_retries_total',
-      help: 'Stats segment reads retried because VPP changed it during the read.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(stats.counters.retries);
-      },
-    });
-    new client.Counter({
-      name: 'vpp_exporter_reconnects_total',
-      help: "Reconnections to a VPP socket after it went away or VPP restarted.",
-      labelNames: ['socket'],
-      registers,
-      collect() {
-        this.reset();
-        this.inc({ socket: socketLabel }, stats.counters.reconnects);
-      },
-    });
-    new client.Counter({
-      name: 'vpp_exporter_stats_reindexes_total',
-      help: 'Rebuilds of the stats directory index after VPP changed its directory.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(stats.counters.reindexes);
-      },
-    });
-    const info = new client.Gauge({
-      name: 'vpp_exporter_build_info',
-      help: 'Build information of vpp-exporter; the value is 1.',
-      labelNames: ['version', 'nodejs'],
-      registers,
-    });
-    info.set({ version: VERSION, nodejs: process.version }, 1);
-    client.collectDefaultMetrics({ register: this.text });
-    client.collectDefaultMetrics({ register: this.openMetrics });
+    this.scrapesRejected = new PairedCounter(
+      registries.map((r) => new client.Counter({ name: 'vpp_exporter_scrapes_rejected_total', help: 'Scrapes answered 503 because too many were in flight.', registers: [r] })),
+    );
+    for (const r of registries) {
+      new client.Counter({
+        name: 'vpp_exporter_stats_retries_total',
+        help: 'Stats segment reads retried because VPP changed it during the read.',
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(stats.counters.retries);
+        },
+      });
+      new client.Counter({
+        name: 'vpp_exporter_reconnects_total',
+        help: 'Reconnections to a VPP socket after it went away or VPP restarted.',
+        labelNames: ['socket'],
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc({ socket: socketLabel }, stats.counters.reconnects);
+        },
+      });
+      new client.Counter({
+        name: 'vpp_exporter_stats_reindexes_total',
+        help: 'Rebuilds of the stats directory index after VPP changed its directory.',
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(stats.counters.reindexes);
+        },
+      });
+      new client.Gauge({
+        name: 'vpp_exporter_build_info',
+        help: 'Build information of vpp-exporter; the value is 1.',
+        labelNames: ['version', 'nodejs'],
+        registers: [r],
+      }).set({ version: VERSION, nodejs: process.version }, 1);
+      client.collectDefaultMetrics({ register: r });
+    }
   }
 }

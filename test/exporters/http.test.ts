@@ -127,3 +127,16 @@ test('scrapes beyond the in-flight limit get 503', async () => {
     client.close();
   }
 });
+
+test('an OpenMetrics scrape does not rename the text format counters (separate metric objects)', async () => {
+  const exporter = await exporterOn({ filePath: fixtureImage('statseg') });
+  try {
+    await get(exporter.url, { accept: 'application/openmetrics-text; version=1.0.0' });
+    const body = (await get(exporter.url)).body.toString();
+    assert.match(body, /^vpp_exporter_stats_retries_total 0$/m);
+    assert.match(body, /^vpp_exporter_scrapes_rejected_total 0$/m);
+    assert.doesNotMatch(body, /^vpp_exporter_stats_retries /m);
+  } finally {
+    await exporter.stop();
+  }
+});
