@@ -35,6 +35,7 @@ export interface CollectorTargets {
   txNodeOf(outputNode: number): number;
   statSegmentHeap: CounterVector | undefined;
   mainHeap: CounterVector | undefined;
+  /** `base` is what the gauges are published around (with a little jitter); scenarios may change it. */
   bufferPools: readonly { cached: number; used: number; available: number; base: { cached: number; used: number; available: number } }[];
   interfaceCount(): number;
 }
@@ -76,6 +77,10 @@ export class Collector {
   /** Fractional process runs carried over between collector runs. */
   private readonly processCarry = new Float64Array(PROCESSES.length);
   private heartbeat: bigint;
+  /** Scenario hook: vectors per call forced for a node (by name); calls follow from its vectors. */
+  readonly vectorsPerCall = new Map<string, number>();
+  /** Fractional calls of forced nodes carried over, by node name and thread. */
+  private readonly callCarry = new Map<string, number>();
 
   constructor(
     private readonly t: CollectorTargets,
@@ -119,7 +124,8 @@ export class Collector {
       const count = (node: string | number | undefined, vectors: number, cpp: number, calls?: number): void => {
         const i = typeof node === 'string' ? this.t.nodeIndex(node) : node;
         if (i === undefined || (vectors <= 0 && !calls)) return;
-        const c = calls ?? Math.max(1, Math.ceil(vectors / vsize));
+        const forced = typeof node === 'string' ? this.forcedCalls(node, r, vectors) : undefined;
+        const c = calls ?? forced ?? Math.max(1, Math.ceil(vectors / vsize));
         const clocks = vectors * cpp + c * CALL_CYCLES;
         busy += clocks;
         this.addNode(r, i, vectors, c, clocks, 0);
@@ -136,7 +142,8 @@ export class Collector {
         const i = this.t.nodeIndex(name);
         if (i === undefined) continue;
         const vectors = tot.rxByInputNode.get(name)?.[r] ?? 0;
-        this.addNode(r, i, vectors, loops, idle / polledNodes.length + vectors * 60, 0);
+        const calls = this.forcedCalls(name, r, vectors) ?? loops;
+        this.addNode(r, i, vectors, calls, idle / polledNodes.length + vectors * 60, 0);
       }
       this.t.vectorRatePerWorker.set(0, r, BigInt(pps > 0 ? vsize : 0));
       this.t.loopsPerWorker.set(0, r, BigInt(Math.round(loops / seconds)));
@@ -158,6 +165,17 @@ export class Collector {
     });
     const self = this.t.nodeIndex('statseg-collector-process');
     if (self !== undefined) this.addNode(0, self, 0, 1, 60_000 + this.t.interfaceCount() * 40, 1);
+  }
+
+  /** Calls for `vectors` at a forced vectors per call (fractions carried to the next run), or undefined. */
+  private forcedCalls(node: string, row: number, vectors: number): number | undefined {
+    const vpc = this.vectorsPerCall.get(node);
+    if (vpc === undefined) return undefined;
+    const key = `${node}\0${row}`;
+    const exact = vectors / vpc + (this.callCarry.get(key) ?? 0);
+    const whole = Math.floor(exact);
+    this.callCarry.set(key, exact - whole);
+    return whole;
   }
 
   private addNode(row: number, node: number, vectors: number, calls: number, clocks: number, suspends: number): void {

@@ -64,6 +64,13 @@ export interface StatsSimOptions {
 
 type NodeCounter = (typeof NODE_COUNTERS)[number];
 
+/** A buffer pool's gauges: /buffer-pools/<pool>/{cached,used,available}. */
+export interface BufferPoolValues {
+  cached: number;
+  used: number;
+  available: number;
+}
+
 interface ErrorCounter {
   name: string;
   column: number;
@@ -133,6 +140,9 @@ export class StatsSim {
   private nodeNames!: NameVector;
   private nodeVectors!: Record<NodeCounter, CounterVector>;
   private torture: TortureVector | undefined;
+  /** Buffer pool gauges' slots and the values the collector publishes around (scenario hooks). */
+  private readonly pools: { name: string; cached: number; used: number; available: number; base: BufferPoolValues }[];
+  private collectorPaused = false;
   private uptime: number;
   private warmedUp = false;
   private readonly onCreated = (i: InterfaceState): void => this.addInterface(i);
@@ -165,6 +175,13 @@ export class StatsSim {
     const now = (opts.now ?? Date.now)();
     this.buildBase(Math.floor(now / 1000 - this.uptime));
     this.traffic = new Traffic(this.trafficVectors(), this.threads, this.prng);
+    this.pools = BUFFER_POOLS.map((p) => ({
+      name: p.name,
+      cached: this.scalarSlot(`/buffer-pools/${p.name}/cached`),
+      used: this.scalarSlot(`/buffer-pools/${p.name}/used`),
+      available: this.scalarSlot(`/buffer-pools/${p.name}/available`),
+      base: { cached: p.cached, used: p.used, available: p.available },
+    }));
     this.collector = new Collector(
       {
         writer: this.writer,
@@ -179,12 +196,7 @@ export class StatsSim {
         txNodeOf: (output) => this.txNodeOf(output),
         statSegmentHeap: this.vectorByName.get(memHeapName('stat segment')),
         mainHeap: this.vectorByName.get(memHeapName('main heap')),
-        bufferPools: BUFFER_POOLS.map((p) => ({
-          cached: this.scalarSlot(`/buffer-pools/${p.name}/cached`),
-          used: this.scalarSlot(`/buffer-pools/${p.name}/used`),
-          available: this.scalarSlot(`/buffer-pools/${p.name}/available`),
-          base: p,
-        })),
+        bufferPools: this.pools,
         interfaceCount: () => this.interfaces.size,
       },
       this.traffic,
@@ -227,7 +239,7 @@ export class StatsSim {
 
   /** A collector run: heartbeat, node counters, rates, memory (no lock: all in place). */
   collect(seconds: number): void {
-    if (this.stuck) return;
+    if (this.stuck || this.collectorPaused) return;
     this.uptime += seconds;
     this.collector.run(seconds, this.uptime);
   }
@@ -272,6 +284,79 @@ export class StatsSim {
   /** Every directory slot (EMPTY ones with an empty name) as the simulator laid it out. */
   expectedDirectory(): ExpectedEntry[] {
     return buildExpectedDirectory(this.truthSource(), this.writer.directory.length);
+  }
+
+  // --- scenario hooks (src/sim/scenario.ts) ------------------------------------------------------
+
+  /** Buffer pool names, in segment order. */
+  bufferPoolNames(): string[] {
+    return this.pools.map((p) => p.name);
+  }
+
+  /** The values a pool's gauges are published around (each collector run adds a little jitter). */
+  bufferPool(name: string): BufferPoolValues {
+    return { ...this.pool(name).base };
+  }
+
+  /** Changes what a buffer pool's gauges show, from now on (written at once and by every collector run). */
+  setBufferPool(name: string, values: Partial<BufferPoolValues>): void {
+    const p = this.pool(name);
+    for (const k of ['cached', 'used', 'available'] as const) {
+      const v = values[k];
+      if (v === undefined) continue;
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`buffer pool ${k} must be an integer >= 0, got ${v}`);
+      p.base[k] = v;
+      this.writer.setScalar(p[k], BigInt(v));
+    }
+  }
+
+  /** Adds `count` to the error counter /err/<node>/<error> in `thread`'s row (default: the first worker). */
+  addErrors(node: string, error: string, count: number, thread = this.threads > 1 ? 1 : 0): void {
+    const i = this.nodeByName.get(node);
+    const name = errorCounterName(node, error);
+    const e = i === undefined ? undefined : this.nodes[i].errors.find((r) => r.name === name);
+    if (e === undefined) throw new RangeError(`no error counter ${name}`);
+    this.checkThread(thread);
+    if (count > 0) this.nodeErrors.add(thread, e.column, BigInt(Math.round(count)));
+  }
+
+  hasNode(name: string): boolean {
+    return this.nodeByName.has(name);
+  }
+
+  /** Forces a node's vectors per call from the next collector run on (undefined: back to the model's). */
+  setVectorsPerCall(node: string, vectorsPerCall: number | undefined): void {
+    if (!this.nodeByName.has(node)) throw new RangeError(`no node ${node}`);
+    if (vectorsPerCall === undefined) {
+      this.collector.vectorsPerCall.delete(node);
+      return;
+    }
+    if (!(vectorsPerCall >= 1 && vectorsPerCall <= 256)) throw new RangeError(`vectors per call must be from 1 to 256, got ${vectorsPerCall}`);
+    this.collector.vectorsPerCall.set(node, vectorsPerCall);
+  }
+
+  /** Adds `count` to a simple interface counter (/if/drops, /if/rx-miss, ...) in the row of the thread that polls it. */
+  addInterfaceCounter(swIfIndex: number, counter: (typeof IF_SIMPLE_COUNTERS)[number], count: number): void {
+    if (!this.interfaces.has(swIfIndex)) throw new RangeError(`no interface with sw_if_index ${swIfIndex}`);
+    const v = this.vectorByName.get(`/if/${counter}`);
+    if (v === undefined || !IF_SIMPLE_COUNTERS.includes(counter)) throw new RangeError(`no interface counter /if/${counter}`);
+    const row = counter === 'tx-error' ? this.traffic.txThread(swIfIndex) : this.traffic.rxThread(swIfIndex);
+    if (count > 0) v.add(row, swIfIndex, BigInt(Math.round(count)));
+  }
+
+  /** A paused collector leaves the heartbeat and every collector-made value where they are (a hung main thread). */
+  setCollectorPaused(paused: boolean): void {
+    this.collectorPaused = paused;
+  }
+
+  private pool(name: string): (typeof this.pools)[number] {
+    const p = this.pools.find((x) => x.name === name);
+    if (p === undefined) throw new RangeError(`no buffer pool ${name}`);
+    return p;
+  }
+
+  private checkThread(thread: number): void {
+    if (!Number.isInteger(thread) || thread < 0 || thread >= this.threads) throw new RangeError(`thread must be from 0 to ${this.threads - 1}, got ${thread}`);
   }
 
   /** Stops following the model and keeping the torture invariant. */
