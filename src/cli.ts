@@ -13,7 +13,7 @@ const USAGE = `Usage: vpp-exporter <command> [flags]
 Commands:
   run                        serve VPP's stats as Prometheus metrics on :9482
   demo                       start the built-in VPP simulator and the exporter against it
-  sim                        run the VPP simulator alone (stats socket)
+  sim                        run the VPP simulator alone (stats socket; --api-socket: the binary API too)
   stats ls [REGEX...]        list stat names and types
   stats dump [REGEX...]      dump stat values (--json: one object, vpp-papi shapes)
 
@@ -26,7 +26,7 @@ const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
   run: ['config', 'stats-socket', 'stats-file', 'web.listen-address', 'web.config.file', 'per-thread', 'stats.include', 'stats.exclude',
     'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
   stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
-  sim: ['config', 'stats-socket', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
+  sim: ['config', 'stats-socket', 'api-socket', 'flap-interval', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
   demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed',
     'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
 };
@@ -102,9 +102,9 @@ async function main(argv: string[]): Promise<number> {
       return runExporter(config);
     }
     case 'sim': {
-      const { config } = parse('sim', rest);
+      const { config, given } = parse('sim', rest);
       const { runSimCommand } = await import('./commands/sim.js');
-      return runSimCommand(config);
+      return runSimCommand(config, given.has('api-socket') || process.env[envName('api-socket')] !== undefined);
     }
     case 'demo': {
       const { config, given } = parse('demo', rest);

@@ -50,7 +50,7 @@ export const OPTIONS = {
   'workers': { kind: 'int', default: 1, min: 0, max: 64, help: 'simulated worker threads' },
   'rate': { kind: 'int', default: 1000, min: 0, max: 1e9, help: 'packets/s per interface; 0 freezes every counter' },
   'seed': { kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, help: 'seed for a repeatable simulation' },
-  'flap-interval': { kind: 'duration-ms', default: 0, min: 0, help: 'simulated link flap interval (0: none)' },
+  'flap-interval': { kind: 'duration-ms', default: 0, min: 0, max: 86_400_000, help: 'simulated link flap interval (0: none)' },
   'json': { kind: 'bool', default: false, help: 'print JSON' },
 } as const satisfies Record<string, OptionSpec>;
 

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"
 
-steps=(install-kafka.sh install-prometheus.sh build-otlp-receiver.sh install-python-peers.sh build-govpp.sh)
+steps=(install-kafka.sh install-prometheus.sh build-otlp-receiver.sh install-python-peers.sh build-govpp.sh build-govpp-api.sh)
 failed=()
 for s in "${steps[@]}"; do
   if [ ! -f "$here/$s" ]; then

@@ -5,8 +5,9 @@
  */
 import { native, type NativeSharedSegment } from '../native/index.js';
 import type { DumpValue } from '../stats/dump.js';
+import { startApiServer, type ApiServer } from './api/index.js';
 import { InterfaceModel } from './model.js';
-import { resolveStatsSimulatorOptions, type StatsSimulatorOptions } from './options.js';
+import { resolveStatsSimulatorOptions, type ResolvedStatsSimulatorOptions, type StatsSimulatorOptions } from './options.js';
 import { startPacer, type Pacer } from './pacer.js';
 import { requiredSegmentSize } from './segment-size.js';
 import { StatsSim } from './stats-sim.js';
@@ -24,12 +25,17 @@ export { createDefaultTopology, hardwareInterfaceCount } from './topology.js';
 export type { DeviceClass } from './catalog.js';
 export { resolveStatsSimulatorOptions, type StatsSimulatorOptions } from './options.js';
 export type { TruthOptions, ExpectedEntry } from './truth.js';
+export { startApiServer, type ApiServer, type ApiServerOptions } from './api/index.js';
 
 export interface StatsSimulatorHandle {
   readonly model: InterfaceModel;
   readonly stats: StatsSim;
   /** The stats socket, when one was asked for. */
   readonly socketPath: string | undefined;
+  /** The binary API socket, when one was asked for (startStatsSimulator with apiSocketPath). */
+  readonly apiSocketPath: string | undefined;
+  /** The binary API server on the same model, when apiSocketPath was given. */
+  readonly api: ApiServer | undefined;
   readonly segmentSize: number;
   /** Milliseconds the initial build took (segment, topology, warm-up). */
   readonly buildMs: number;
@@ -43,18 +49,44 @@ export interface StatsSimulatorHandle {
   stop(): Promise<void>;
 }
 
-/** Builds and starts the simulator; rejects with RangeError (bad options) or SegmentFullError. */
-export function startStatsSimulator(options: StatsSimulatorOptions): Promise<StatsSimulatorHandle> {
+/**
+ * Builds and starts the simulator, and its binary API server on the same model when
+ * apiSocketPath is given; rejects with RangeError (bad options), SegmentFullError or the API
+ * socket's listen error.
+ */
+export async function startStatsSimulator(options: StatsSimulatorOptions): Promise<StatsSimulatorHandle> {
+  const o = resolveStatsSimulatorOptions(options);
+  const sim = buildStatsSimulator(o);
+  if (o.apiSocketPath === undefined) return sim;
+  let api: ApiServer;
   try {
-    return Promise.resolve(createStatsSimulator(options));
+    api = await startApiServer({ socketPath: o.apiSocketPath, model: sim.model, stats: sim.stats, flapIntervalMs: o.flapIntervalMs ?? 0, seed: o.seed });
   } catch (e) {
-    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    await sim.stop();
+    throw e;
   }
+  return {
+    ...sim,
+    api,
+    apiSocketPath: o.apiSocketPath,
+    stop: async () => {
+      await api.stop();
+      await sim.stop();
+    },
+  };
 }
 
-/** startStatsSimulator without the promise: the build is synchronous (seconds at 100k interfaces). */
+/**
+ * startStatsSimulator without the promise: the build is synchronous (seconds at 100k interfaces).
+ * The API socket starts asynchronously, so apiSocketPath needs startStatsSimulator.
+ */
 export function createStatsSimulator(options: StatsSimulatorOptions): StatsSimulatorHandle {
   const o = resolveStatsSimulatorOptions(options);
+  if (o.apiSocketPath !== undefined) throw new RangeError('apiSocketPath needs startStatsSimulator (the API socket starts asynchronously)');
+  return buildStatsSimulator(o);
+}
+
+function buildStatsSimulator(o: ResolvedStatsSimulatorOptions): StatsSimulatorHandle {
   const began = performance.now();
   const model = new InterfaceModel({ seed: o.seed });
   const expected = { interfaces: o.interfaces + 1, hardwareInterfaces: hardwareInterfaceCount(o.interfaces) };
@@ -81,6 +113,8 @@ export function createStatsSimulator(options: StatsSimulatorOptions): StatsSimul
     model,
     stats,
     socketPath: o.socketPath,
+    apiSocketPath: undefined,
+    api: undefined,
     segmentSize: size,
     buildMs,
     truth: (opts) => stats.truth(opts),

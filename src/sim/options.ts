@@ -25,10 +25,18 @@ export interface StatsSimulatorOptions {
   segmentSize?: number;
   /** /nodes/<node>/<counter> symlinks (statseg per-node-counters on). Default true. */
   perNodeCounters?: boolean;
+  /** Where to answer VPP's binary API like api.sock (startStatsSimulator only); none when absent. */
+  apiSocketPath?: string;
+  /** A simulated link flap every this many ms on the API side (0 = none, the default). */
+  flapIntervalMs?: number;
 }
 
-export interface ResolvedStatsSimulatorOptions extends Required<Omit<StatsSimulatorOptions, 'socketPath' | 'segmentSize'>> {
+export interface ResolvedStatsSimulatorOptions
+  extends Required<Omit<StatsSimulatorOptions, 'socketPath' | 'segmentSize' | 'apiSocketPath' | 'flapIntervalMs'>> {
   socketPath: string | undefined;
+  /** Present only when given (the API side is optional). */
+  apiSocketPath?: string;
+  flapIntervalMs?: number;
   segmentSize: number | undefined;
 }
 
@@ -41,6 +49,7 @@ const MAX_SOCKET_PATH_BYTES = 107;
 
 const KNOWN = new Set<string>([
   'interfaces', 'workers', 'rate', 'seed', 'socketPath', 'heartbeatMs', 'tickMs', 'tortureHz', 'segmentSize', 'perNodeCounters',
+  'apiSocketPath', 'flapIntervalMs',
 ]);
 
 export function resolveStatsSimulatorOptions(opts: StatsSimulatorOptions): ResolvedStatsSimulatorOptions {
@@ -58,14 +67,17 @@ export function resolveStatsSimulatorOptions(opts: StatsSimulatorOptions): Resol
     }
     return v;
   };
-  let socketPath: string | undefined;
-  if (opts.socketPath !== undefined) {
-    if (typeof opts.socketPath !== 'string' || opts.socketPath.length === 0) throw new RangeError('socketPath must be a non-empty string');
-    if (Buffer.byteLength(opts.socketPath) > MAX_SOCKET_PATH_BYTES) {
-      throw new RangeError(`socketPath is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of a unix socket address`);
+  const path = (name: string, v: unknown): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length === 0) throw new RangeError(`${name} must be a non-empty string`);
+    if (Buffer.byteLength(v) > MAX_SOCKET_PATH_BYTES) {
+      throw new RangeError(`${name} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the limit of a unix socket address`);
     }
-    socketPath = opts.socketPath;
-  }
+    return v;
+  };
+  const socketPath = path('socketPath', opts.socketPath);
+  const apiSocketPath = path('apiSocketPath', opts.apiSocketPath);
+  if (apiSocketPath !== undefined && apiSocketPath === socketPath) throw new RangeError('apiSocketPath and socketPath must differ');
   let segmentSize: number | undefined;
   if (opts.segmentSize !== undefined) {
     segmentSize = int('segmentSize', opts.segmentSize, 16 * PAGE_SIZE, Number.MAX_SAFE_INTEGER);
@@ -85,5 +97,7 @@ export function resolveStatsSimulatorOptions(opts: StatsSimulatorOptions): Resol
     perNodeCounters: opts.perNodeCounters ?? true,
     socketPath,
     segmentSize,
+    ...(apiSocketPath !== undefined ? { apiSocketPath } : {}),
+    ...(opts.flapIntervalMs !== undefined ? { flapIntervalMs: int('flapIntervalMs', opts.flapIntervalMs, 0, 86_400_000) } : {}),
   };
 }
