@@ -3,10 +3,12 @@
  * measured side by side in the same run (the machines are shared and noisy: trust the ratios).
  * Suites: snapshot (native stats snapshot vs a C loop; directory re-index), scrape (full
  * /metrics vs prom-client objects, a GoVPP + client_golang exporter and a C formatting floor;
- * event-loop delay while scraping).
+ * event-loop delay while scraping), routes (route programming through the binary API vs GoVPP,
+ * vpp-papi and the simulator's ceiling).
  */
 import { benchSnapshot, snapshotTable, type SnapshotRow } from './snapshot.js';
 import { benchScrape, scrapeTable, benchEventLoop, type ScrapeRow } from './scrape.js';
+import { benchRoutes, routesTable, type RoutesRow } from './routes.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -43,4 +45,13 @@ if (want('scrape')) {
     `## Event-loop delay while scraping 10k interfaces back to back\n\n| scrape (median) | loop delay p50 | p99 | max |\n|---|---|---|---|\n` +
       `| ${eld.scrapeMs.toFixed(1)} ms | ${eld.p50.toFixed(2)} ms | ${eld.p99.toFixed(2)} ms | ${eld.max.toFixed(2)} ms |\n\n`,
   );
+}
+
+if (want('routes')) {
+  const rows: RoutesRow[] = [];
+  for (const n of quick ? [1000, 10000] : [1000, 10000, 100000]) {
+    rows.push(await benchRoutes(n));
+    process.stderr.write(`routes ${n} done\n`);
+  }
+  process.stdout.write(`## Route programming through the binary API (simulator in its own process)\n\n${routesTable(rows)}\n`);
 }

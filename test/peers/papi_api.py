@@ -73,13 +73,38 @@ def route(r):
     }
 
 
+def bench_routes(c, n):
+    # vpp-papi is synchronous: each request waits for its reply (the baseline the seed asks for).
+    c.connect("papi-bench")
+    sw = next(d.sw_if_index for d in c.api.sw_interface_dump() if d.sw_if_index != 0)
+    start = time.perf_counter()
+    errors = 0
+    for i in range(n):
+        a = 0x64A00000 + i
+        prefix = "%d.%d.%d.%d/32" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
+        r = c.api.ip_route_add_del(
+            is_add=True,
+            is_multipath=False,
+            route={"table_id": 0, "prefix": prefix, "n_paths": 1, "paths": [path(sw, "10.0.0.2")]},
+        )
+        if r.retval != 0:
+            errors += 1
+    secs = time.perf_counter() - start
+    c.disconnect()
+    print(json.dumps({"routes": n, "seconds": secs, "routes_per_second": n / secs, "errors": errors}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--apidir", required=True)
     ap.add_argument("--socket", required=True)
+    ap.add_argument("--bench-routes", type=int, default=0, help="program N /32 routes one at a time, print routes/s")
     args = ap.parse_args()
 
     c = VPPApiClient(apidir=[args.apidir], server_address=args.socket, read_timeout=10)
+    if args.bench_routes:
+        bench_routes(c, args.bench_routes)
+        return
     events = []
     lock = threading.Lock()
 

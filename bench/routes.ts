@@ -1,0 +1,119 @@
+/**
+ * Route programming benchmark (PERFORMANCE.md, route rows): N IPv4 /32 routes added through the
+ * simulator's binary API (the simulator in its own process), one at a time and pipelined, by our
+ * client, by GoVPP (test/peers/govpp-api: sync and stream), by vpp-papi (synchronous), beside the
+ * simulator's own ceiling (a raw client writing pre-encoded frames: bench/sim-api-ceiling.ts).
+ * Each client gets a fresh simulator so that FIB sizes match.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createVppClient, prefix, fibPath, type RequestFields } from '../src/binapi/index.js';
+import { simApiCeiling } from './sim-api-ceiling.js';
+import { REPO } from './util.js';
+
+const run = promisify(execFile);
+const cache = process.env.VPP_EXPORTER_CACHE ?? path.join(os.homedir(), '.cache', 'vpp-exporter');
+
+export interface RoutesRow {
+  routes: number;
+  oursSync?: number;
+  oursPipelined: number;
+  govppSync?: number;
+  govppStream?: number;
+  papiSync?: number;
+  ceiling: number;
+}
+
+async function withSim<T>(fn: (apiSocket: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-routes-'));
+  const apiSocket = path.join(dir, 'api.sock');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(REPO, 'dist/src/cli.js'), 'sim', '--stats-socket', path.join(dir, 'stats.sock'), '--api-socket', apiSocket, '--interfaces', '4', '--rate', '0'],
+    { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, VPP_EXPORTER_LOG_LEVEL: 'warn' } },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('stats socket')) resolve();
+      });
+      child.once('exit', () => reject(new Error('simulator exited')));
+    });
+    return await fn(apiSocket);
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function route(i: number, sw: number): RequestFields<'ip_route_add_del'> {
+  const a = (0x64800000 + i) >>> 0;
+  return {
+    is_add: true,
+    is_multipath: false,
+    route: {
+      table_id: 0,
+      stats_index: 0,
+      prefix: prefix(`${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`),
+      paths: [fibPath({ sw_if_index: sw, via: '10.0.0.2' })],
+    },
+  };
+}
+
+async function ours(apiSocket: string, n: number, pipelined: boolean): Promise<number> {
+  const vpp = createVppClient({ socketPath: apiSocket, timeoutMs: 60_000 });
+  try {
+    await vpp.waitConnected(10_000);
+    const sw = (await vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff, name_filter_valid: false, name_filter: '' })).find((x) => x.sw_if_index !== 0)!.sw_if_index;
+    const reqs = Array.from({ length: n }, (_, i) => route(i, sw));
+    const t0 = performance.now();
+    if (pipelined) await Promise.all(reqs.map((r) => vpp.request('ip_route_add_del', r)));
+    else for (const r of reqs) await vpp.request('ip_route_add_del', r);
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await vpp.close();
+  }
+}
+
+async function govpp(apiSocket: string, n: number): Promise<{ sync?: number; stream?: number }> {
+  const bin = path.join(cache, 'bin', 'govpp-api');
+  if (!fs.existsSync(bin)) return {};
+  const { stdout } = await run(bin, ['--socket', apiSocket, '--bench-routes', String(n)], { maxBuffer: 1 << 20 });
+  const j = JSON.parse(stdout) as { sync?: { routes_per_s?: number }; async?: { routes_per_s?: number } };
+  return { sync: j.sync?.routes_per_s, stream: j.async?.routes_per_s };
+}
+
+async function papi(apiSocket: string, n: number): Promise<number | undefined> {
+  const python = path.join(cache, 'venv', 'bin', 'python');
+  if (!fs.existsSync(python)) return undefined;
+  const shared = process.env.VPP_EXPORTER_SHARED ?? path.resolve(REPO, '..', 'shared');
+  const { stdout } = await run(python, [path.join(REPO, 'test/peers/papi_api.py'), '--apidir', path.join(shared, 'vpp/api'), '--socket', apiSocket, '--bench-routes', String(n)], { maxBuffer: 1 << 20 });
+  return (JSON.parse(stdout) as { routes_per_second: number }).routes_per_second;
+}
+
+export async function benchRoutes(n: number): Promise<RoutesRow> {
+  const row: RoutesRow = { routes: n, oursPipelined: 0, ceiling: 0 };
+  if (n <= 10_000) row.oursSync = await withSim((s) => ours(s, n, false));
+  row.oursPipelined = await withSim((s) => ours(s, n, true));
+  const g = await withSim((s) => govpp(s, n));
+  row.govppSync = g.sync;
+  row.govppStream = g.stream;
+  if (n <= 10_000) row.papiSync = await withSim((s) => papi(s, n));
+  row.ceiling = (await simApiCeiling({ routes: Math.max(n, 100_000) })).add.frames_per_s;
+  return row;
+}
+
+export function routesTable(rows: RoutesRow[]): string {
+  const f = (x: number | undefined): string => (x === undefined ? '-' : `${Math.round(x).toLocaleString('en-US')}/s`);
+  let s = '| routes | ours, one at a time | ours, pipelined | GoVPP sync | GoVPP stream | vpp-papi (sync) | simulator ceiling | ours pipelined / GoVPP stream |\n|---|---|---|---|---|---|---|---|\n';
+  for (const r of rows) {
+    const ratio = r.govppStream ? `${(r.oursPipelined / r.govppStream).toFixed(2)}x` : '-';
+    s += `| ${r.routes} | ${f(r.oursSync)} | ${f(r.oursPipelined)} | ${f(r.govppSync)} | ${f(r.govppStream)} | ${f(r.papiSync)} | ${f(r.ceiling)} | ${ratio} |\n`;
+  }
+  return s;
+}
