@@ -14,6 +14,8 @@ Commands:
   run                        serve VPP's stats as Prometheus metrics on :9482
   demo                       start the built-in VPP simulator and the exporter against it
   sim                        run the VPP simulator alone (stats socket; --api-socket: the binary API too)
+  routes list|add|del ...    show and program VPP routes through the control API (--direct: VPP's API socket)
+  interfaces list|set ...    show and configure interfaces through the control API (--direct: VPP's API socket)
   stats ls [REGEX...]        list stat names and types
   stats dump [REGEX...]      dump stat values (--json: one object, vpp-papi shapes)
 
@@ -24,10 +26,14 @@ Run 'vpp-exporter <command> --help' for its flags.
 
 const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
   run: ['config', 'stats-socket', 'stats-file', 'web.listen-address', 'web.config.file', 'per-thread', 'stats.include', 'stats.exclude',
+    'api-socket', 'control', 'control.listen-address', 'control.token-file', 'control.public-reads', 'control.rate-limit', 'control.rate-burst', 'control.body-limit', 'control.request-timeout', 
     'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
+  routes: ['config', 'control.url', 'control.listen-address', 'control.token-file', 'direct', 'api-socket', 'stats-socket', 'json', 'log.level'],
+  interfaces: ['config', 'control.url', 'control.listen-address', 'control.token-file', 'direct', 'api-socket', 'stats-socket', 'json', 'log.level'],
   stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
   sim: ['config', 'stats-socket', 'api-socket', 'flap-interval', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
-  demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed',
+  demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed', 'flap-interval',
+    'control.listen-address', 'control.public-reads', 'control.rate-limit', 'control.rate-burst', 'control.body-limit', 'control.request-timeout',
     'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
 };
 
@@ -61,7 +67,7 @@ function parse(command: string, argv: string[]): { config: Config; positionals: 
   }
   const { help: _help, ...flags } = parsed.values;
   // One-shot commands print results on stdout; routine info lines would only be noise on stderr.
-  if (command === 'stats' && flags['log.level'] === undefined && process.env[envName('log.level')] === undefined) {
+  if ((command === 'stats' || command === 'routes' || command === 'interfaces') && flags['log.level'] === undefined && process.env[envName('log.level')] === undefined) {
     flags['log.level'] = 'warn';
   }
   const config = loadConfig(flags);
@@ -95,6 +101,14 @@ async function main(argv: string[]): Promise<number> {
       const opts = { ...source, patterns, json: config.json };
       await (sub === 'ls' ? statsLs(opts, write) : statsDump(opts, write));
       return 0;
+    }
+    case 'routes':
+    case 'interfaces': {
+      const [sub, ...args] = rest;
+      const { config, positionals } = parse(command, args);
+      const cli = await import('./commands/control-cli.js');
+      const ctx = { config, args: positionals, write };
+      return command === 'routes' ? cli.runRoutesCommand(sub, ctx) : cli.runInterfacesCommand(sub, ctx);
     }
     case 'run': {
       const { config } = parse('run', rest);

@@ -3,6 +3,7 @@
  * usual port), plus a live summary every few seconds read through the same stats client. No
  * outside service is needed.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import type { Config } from '../config.js';
 import { logger } from '../log.js';
 import { startStatsSimulator } from '../sim/index.js';
 import { StatsClient, type DirectoryIndex, type Snapshot } from '../stats/index.js';
-import { startExporter } from './run.js';
+import { startControl, startExporter } from './run.js';
 
 const SUMMARY_INTERVAL_MS = 5000;
 
@@ -63,20 +64,29 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
   const log = logger('demo');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpp-exporter-demo-'));
   const socketPath = statsSocketGiven ? config['stats-socket'] : path.join(dir, 'stats.sock');
+  const apiSocketPath = path.join(dir, 'api.sock');
   const sim = await startStatsSimulator({
     interfaces: config.interfaces,
     workers: config.workers,
     rate: config.rate,
     seed: config.seed,
     socketPath,
+    apiSocketPath,
+    flapIntervalMs: config['flap-interval'],
   });
   const exporter = await startExporter(config, { socketPath });
+  // The demo's control API talks to the simulator, with a fresh random token printed below.
+  const token = crypto.randomBytes(24).toString('base64url');
+  const control = await startControl({ ...config, 'api-socket': apiSocketPath }, exporter, token);
   const client = new StatsClient({ socketPath, log: logger('stats') });
   process.stdout.write(
     `vpp-exporter demo\n` +
       `  simulated VPP: ${config.interfaces} interfaces, ${config.workers} worker(s), ${config.rate} packets/s per interface\n` +
       `  metrics:       ${exporter.url}   (try: curl -s ${exporter.url} | grep vpp_interface_rx_packets_total)\n` +
+      `  control API:   ${control.url}   token ${token}\n` +
+      `                 (try: curl -s -H 'Authorization: Bearer ${token}' ${control.url}/interfaces)\n` +
       `  stats socket:  ${socketPath}   (try: vpp-exporter stats dump --stats-socket ${socketPath} /if/rx)\n` +
+      `  API socket:    ${apiSocketPath}\n` +
       (exporter.otlp ? `  OTLP push:     ${String(config['otlp.endpoint'])} every ${config['otlp.interval'] / 1000} s\n` : '') +
       `  a summary read through the stats client follows every ${SUMMARY_INTERVAL_MS / 1000} s; Ctrl-C stops.\n`,
   );
@@ -108,6 +118,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
   });
   clearInterval(timer);
   client.close();
+  await control.stop();
   await exporter.stop();
   await sim.stop();
   fs.rmSync(dir, { recursive: true, force: true });

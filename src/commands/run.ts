@@ -9,6 +9,8 @@ import { MetricsHandler, createMetricsServer } from '../exporters/prometheus.js'
 import { loadWebConfig } from '../web/web-config.js';
 import { OtlpPusher } from '../exporters/otlp.js';
 import os from 'node:os';
+import { createVppClient, type VppClient } from '../binapi/index.js';
+import { startControlApi, logAuditSink } from '../control/index.js';
 
 export interface RunningExporter {
   server: http.Server;
@@ -90,14 +92,58 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
   };
 }
 
+/** The binary API client and the REST control API beside the exporter. */
+export interface RunningControl {
+  vpp: VppClient;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startControl(config: Config, exporter: RunningExporter, token?: string): Promise<RunningControl> {
+  const vpp = createVppClient({ socketPath: config['api-socket'], clientName: 'vpp-exporter' });
+  try {
+    const control = await startControlApi({
+      config,
+      vpp,
+      stats: exporter.stats,
+      // Until the event pipeline is wired here, audit records go to the log (one line each).
+      audit: logAuditSink(logger('audit')),
+      log: logger('control'),
+      ...(token !== undefined ? { token } : {}),
+    });
+    return {
+      vpp,
+      url: control.url,
+      async stop() {
+        await control.close();
+        await vpp.close();
+      },
+    };
+  } catch (e) {
+    await vpp.close();
+    throw e;
+  }
+}
+
 export async function runExporter(config: Config): Promise<number> {
   const file = config['stats-file'];
   const exporter = await startExporter(config, file !== undefined ? { filePath: file } : { socketPath: config['stats-socket'] });
   process.stdout.write(`vpp-exporter: metrics at ${exporter.url} (stats from ${file ?? config['stats-socket']})\n`);
+  let control: RunningControl | undefined;
+  if (config.control === true && file === undefined) {
+    try {
+      control = await startControl(config, exporter);
+    } catch (e) {
+      await exporter.stop(); // a ConfigError (e.g. non-loopback without auth) exits 2
+      throw e;
+    }
+    process.stdout.write(`vpp-exporter: control API at ${control.url} (VPP API ${config['api-socket']})\n`);
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await control?.stop();
   await exporter.stop();
   return 0;
 }
