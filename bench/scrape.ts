@@ -31,10 +31,14 @@ export interface ScrapeRow {
   oursMs: number;
   oursCpuMs: number;
   oursRssMb: number;
+  /** What the RSS is made of (/proc/<pid>/status) and the V8 heap the exporter reports itself. */
+  oursRss: RssBreakdown;
+  oursV8HeapMb: number;
   promClientMs: number;
   govppMs: number | undefined;
   govppCpuMs: number | undefined;
   govppRssMb: number | undefined;
+  govppRss: RssBreakdown | undefined;
   govppSeries: number | undefined;
   floorMs: number;
 }
@@ -48,9 +52,31 @@ function procCpuMs(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-function procRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/**
+ * RSS split as the kernel counts it: anonymous memory (V8 heap, malloc, the addon's plan), file
+ * pages (mostly the executable's text) and shared memory (the pages of the mapped stats segment
+ * this process touched: VPP's pages, counted again here once read).
+ */
+export interface RssBreakdown {
+  rss: number;
+  anon: number;
+  file: number;
+  shmem: number;
+}
+
+function procRss(pid: number): RssBreakdown {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (key: string): number => {
+    const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(status);
+    return m ? Number(m[1]) / 1024 : NaN;
+  };
+  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile'), shmem: mb('RssShmem') };
+}
+
+/** The exporter's own V8 heap (committed), from its nodejs_heap_size_total_bytes. */
+async function v8HeapMb(url: string): Promise<number> {
+  const m = /^nodejs_heap_size_total_bytes (\d+)/m.exec(await (await fetch(url)).text());
+  return m ? Number(m[1]) / 1048576 : NaN;
 }
 
 async function waitHttp(url: string, child: ChildProcess): Promise<void> {
@@ -81,7 +107,7 @@ function getBytes(url: string): Promise<number> {
   });
 }
 
-async function timeScrapes(url: string, pid: number, reps: number): Promise<{ ms: number; cpuMs: number; rssMb: number; bytes: number; series: number }> {
+async function timeScrapes(url: string, pid: number, reps: number): Promise<{ ms: number; cpuMs: number; rss: RssBreakdown; bytes: number; series: number }> {
   const body = await (await fetch(url)).text();
   const series = body.split('\n').filter((l) => l.startsWith('vpp_') && !l.startsWith('vpp_exporter')).length;
   const times: number[] = [];
@@ -92,7 +118,7 @@ async function timeScrapes(url: string, pid: number, reps: number): Promise<{ ms
     bytes = await getBytes(url);
     times.push(performance.now() - t0);
   }
-  return { ms: median(times), cpuMs: (procCpuMs(pid) - cpu0) / reps, rssMb: procRssMb(pid), bytes, series };
+  return { ms: median(times), cpuMs: (procCpuMs(pid) - cpu0) / reps, rss: procRss(pid), bytes, series };
 }
 
 function spawnQuiet(cmd: string, args: string[]): ChildProcess {
@@ -139,11 +165,13 @@ export async function benchScrape(interfaces: number, threads: number, reps: num
   const children: ChildProcess[] = [];
   try {
     const port = 19500 + Math.floor(Math.random() * 400);
-    const ours = spawnQuiet(process.execPath, [path.join(REPO, 'dist/src/cli.js'), 'run', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
+    // As the installed bin runs it (its shebang passes the same V8 flag); no control API here.
+    const ours = spawnQuiet(process.execPath, ['--max-semi-space-size=4', path.join(REPO, 'dist/src/cli.js'), 'run', '--no-control', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
     children.push(ours);
     const oursUrl = `http://127.0.0.1:${port}/metrics`;
     await waitHttp(oursUrl, ours);
     const o = await timeScrapes(oursUrl, ours.pid!, reps);
+    const oursV8HeapMb = await v8HeapMb(oursUrl);
 
     let g: Awaited<ReturnType<typeof timeScrapes>> | undefined;
     const govppBin = cacheBin('govpp-exporter');
@@ -165,11 +193,14 @@ export async function benchScrape(interfaces: number, threads: number, reps: num
       bytes: o.bytes,
       oursMs: o.ms,
       oursCpuMs: o.cpuMs,
-      oursRssMb: o.rssMb,
+      oursRssMb: o.rss.rss,
+      oursRss: o.rss,
+      oursV8HeapMb,
       promClientMs,
       govppMs: g?.ms,
       govppCpuMs: g?.cpuMs,
-      govppRssMb: g?.rssMb,
+      govppRssMb: g?.rss.rss,
+      govppRss: g?.rss,
       govppSeries: g?.series,
       floorMs: (floorNs * o.series) / 1e6,
     };
@@ -190,6 +221,14 @@ export function scrapeTable(rows: ScrapeRow[]): string {
     const pcRatio = Number.isNaN(r.promClientMs) ? '-' : `${(r.promClientMs / r.oursMs).toFixed(1)}x`;
     const gv = r.govppMs === undefined ? '(not built)' : `${fmtMs(r.govppMs)} (${r.govppSeries})`;
     s += `| ${r.interfaces} x ${r.threads} | ${r.series} | ${mb(r.bytes)} | ${fmtMs(r.oursMs)} | ${fmtMs(r.oursCpuMs)} | ${r.oursRssMb.toFixed(0)} MB | ${fmtMs(r.floorMs)} | ${(r.oursMs / r.floorMs).toFixed(1)}x | ${pc} | ${pcRatio} | ${gv} | ${r.govppCpuMs === undefined ? '-' : fmtMs(r.govppCpuMs)} | ${r.govppRssMb === undefined ? '-' : `${r.govppRssMb.toFixed(0)} MB`} | ${r.govppMs === undefined ? '-' : `${(r.govppMs / r.oursMs).toFixed(1)}x`} |\n`;
+  }
+  s +=
+    '\nRSS breakdown after the scrapes (/proc/<pid>/status; shmem = pages of the stats segment the process touched, VPP\'s memory counted again):\n\n' +
+    '| interfaces x threads | ours: RSS | anon | file | shmem | V8 heap (committed, in anon) | GoVPP: RSS | anon | file | shmem |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|\n';
+  const m = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '-' : `${x.toFixed(0)} MB`);
+  for (const r of rows) {
+    s += `| ${r.interfaces} x ${r.threads} | ${m(r.oursRss.rss)} | ${m(r.oursRss.anon)} | ${m(r.oursRss.file)} | ${m(r.oursRss.shmem)} | ${m(r.oursV8HeapMb)} | ${m(r.govppRss?.rss)} | ${m(r.govppRss?.anon)} | ${m(r.govppRss?.file)} | ${m(r.govppRss?.shmem)} |\n`;
   }
   return s;
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * Command line: `vpp-exporter <command> [flags]`. Exit codes: 0 ok, 2 bad usage or
  * configuration (with a message saying what is wrong), 1 runtime failure.
@@ -57,7 +57,7 @@ function parse(command: string, argv: string[]): { config: Config; positionals: 
   for (const n of names) options[n] = { type: OPTIONS[n].kind === 'bool' ? 'boolean' : 'string' };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, allowNegative: true });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n\nFlags of '${command}':\n${flagHelp(command)}`);
   }

@@ -10,7 +10,6 @@ import { loadWebConfig } from '../web/web-config.js';
 import { OtlpPusher } from '../exporters/otlp.js';
 import os from 'node:os';
 import { createVppClient, type VppClient } from '../binapi/index.js';
-import { startControlApi, logAuditSink } from '../control/index.js';
 
 export interface RunningExporter {
   server: http.Server;
@@ -100,6 +99,8 @@ export interface RunningControl {
 }
 
 export async function startControl(config: Config, exporter: RunningExporter, token?: string): Promise<RunningControl> {
+  // Loaded only when the control API runs: fastify and its schemas cost ~20 MB of RSS.
+  const { startControlApi, logAuditSink } = await import('../control/index.js');
   const vpp = createVppClient({ socketPath: config['api-socket'], clientName: 'vpp-exporter' });
   try {
     const control = await startControlApi({

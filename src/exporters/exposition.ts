@@ -6,9 +6,16 @@
  *
  * Formats: Prometheus text 0.0.4, and OpenMetrics 1.0 (counter families named without _total,
  * samples with it, a closing # EOF).
+ *
+ * Two renderers with byte-identical output: renderPlan (JavaScript, the reference) and
+ * renderNative, which /metrics uses. For the native one the plan is compiled once per epoch into
+ * a native RenderPlan (label text as UTF-8 in one arena, see compileNativePlan); a scrape then
+ * passes only the snapshot's values and layout, and the addon writes whole lines into the
+ * caller's Buffers, so no string is made per series or per chunk, and nothing is UTF-8 encoded.
  */
 import type { Family, Plan } from './catalog.js';
 import type { SnapshotView } from '../stats/index.js';
+import { native, StatsError, type NativeRenderPlan, type NativeRenderer } from '../native/index.js';
 import { escapeHelp } from './names.js';
 
 export const CHUNK = 64 * 1024;
@@ -143,5 +150,135 @@ export function visitSamples(
         else for (let c = 0; c < len; c++) visit(f, i, c, thread, num(start + c * width + word));
       }
     }
+  }
+}
+
+/** Bytes per native slice: big enough that the per-call cost vanishes, small enough to stream. */
+export const SLICE_BYTES = 256 * 1024;
+
+const FAMILY_WORDS = 9;
+const SERIES_WORDS = 5;
+const NO_THREAD_LABEL = 1;
+const EXTRA_ROW = 2;
+
+/** Native render plans, one per Plan (so per directory epoch); dropped with the Plan. */
+const compiled = new WeakMap<Plan, NativeRenderPlan>();
+
+/**
+ * Compiles the plan for the native renderer: every family name, both headers and each distinct
+ * label text (interface labels are shared by some 30 families) go into one UTF-8 arena, the
+ * series into flat arrays, all copied into C++ memory once. Done once per plan; later calls
+ * return the same object.
+ */
+export function compileNativePlan(plan: Plan): NativeRenderPlan {
+  let rp = compiled.get(plan);
+  if (rp) return rp;
+  const texts: string[] = [];
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  const interned = new Map<string, number>();
+  let arenaLen = 0;
+  const intern = (s: string): number => {
+    let id = interned.get(s);
+    if (id === undefined) {
+      id = texts.length;
+      const n = Buffer.byteLength(s, 'utf8');
+      texts.push(s);
+      offsets.push(arenaLen);
+      lengths.push(n);
+      arenaLen += n;
+      interned.set(s, id);
+    }
+    return id;
+  };
+  let nseries = 0;
+  for (const f of plan.families) nseries += f.k.length;
+  const families = new Uint32Array(plan.families.length * FAMILY_WORDS);
+  const series = new Uint32Array(nseries * SERIES_WORDS);
+  let at = 0;
+  // Families over the same names (the ~30 interface families) share their label strings: compare
+  // with the previous family's first, which skips the map lookup for most series.
+  let prevLabels: readonly string[] = [];
+  let prevIds = new Uint32Array(0);
+  plan.families.forEach((f, fi) => {
+    const name = intern(f.name);
+    const text = intern(header(f, false));
+    const om = intern(header(f, true));
+    const w = fi * FAMILY_WORDS;
+    families[w] = at;
+    families[w + 1] = at + f.k.length;
+    families[w + 2] = offsets[name]!;
+    families[w + 3] = lengths[name]!;
+    families[w + 4] = offsets[text]!;
+    families[w + 5] = lengths[text]!;
+    families[w + 6] = offsets[om]!;
+    families[w + 7] = lengths[om]!;
+    families[w + 8] = (f.noThreadLabel ? NO_THREAD_LABEL : 0) | (f.extraRow ? EXTRA_ROW : 0);
+    const ids = new Uint32Array(f.k.length);
+    for (let i = 0; i < f.k.length; i++, at++) {
+      const text = f.labels[i];
+      const label = i < prevLabels.length && prevLabels[i] === text ? prevIds[i] : intern(text);
+      ids[i] = label;
+      const s = at * SERIES_WORDS;
+      series[s] = offsets[label]!;
+      series[s + 1] = lengths[label]!;
+      series[s + 2] = f.k[i]!;
+      series[s + 3] = f.col[i] >>> 0;
+      series[s + 4] = f.word[i]!;
+    }
+    prevLabels = f.labels;
+    prevIds = ids;
+  });
+  // Each text is encoded on its own (a lone surrogate becomes U+FFFD, as when the JavaScript
+  // renderer's string is written to the socket).
+  const arena = Buffer.allocUnsafe(arenaLen);
+  texts.forEach((t, i) => arena.write(t, offsets[i], lengths[i], 'utf8'));
+  rp = new (native().RenderPlan)(arena, families, series, plan.slots.length);
+  compiled.set(plan, rp);
+  return rp;
+}
+
+/** The view's layout in the native snapshot's form (5 words per entry). */
+function layoutOf(view: SnapshotView): Uint32Array {
+  const n = view.length;
+  const layout = new Uint32Array(n * 5);
+  for (let k = 0; k < n; k++) {
+    const status = view.status(k);
+    layout[k * 5] = status;
+    layout[k * 5 + 1] = view.type(k);
+    if (status !== 0) continue;
+    const e = view.entry(k);
+    layout[k * 5 + 2] = view.firstValueIndex(k) - e.rows;
+    layout[k * 5 + 3] = e.rows;
+    layout[k * 5 + 4] = e.width;
+  }
+  return layout;
+}
+
+/**
+ * Starts the native rendering of the plan's families from the view: the same bytes renderPlan
+ * yields, UTF-8 encoded, written by fill() into the caller's buffers. Throws StatsError STALE
+ * (before any byte is written) when the view is not of the plan's epoch or its layout does not
+ * match the plan.
+ */
+export function renderNative(plan: Plan, view: SnapshotView, opts: RenderOptions): NativeRenderer {
+  if (view.epoch !== plan.epoch) {
+    throw new StatsError('STALE', `snapshot of epoch ${view.epoch} for a render plan of epoch ${plan.epoch}`);
+  }
+  return compileNativePlan(plan).render(view.values, layoutOf(view), {
+    perThread: opts.perThread,
+    openMetrics: opts.openMetrics,
+    threads: opts.threads,
+  });
+}
+
+/** The native exposition as fresh Buffers of at most `slice` bytes (for tests and tools). */
+export function* renderNativeBuffers(plan: Plan, view: SnapshotView, opts: RenderOptions, slice = SLICE_BYTES): Generator<Buffer, void, undefined> {
+  const r = renderNative(plan, view, opts);
+  for (;;) {
+    const buf = Buffer.allocUnsafe(slice);
+    const n = r.fill(buf);
+    if (n === 0) return;
+    yield buf.subarray(0, n);
   }
 }

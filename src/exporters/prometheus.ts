@@ -3,8 +3,13 @@
  * from one consistent snapshot, then the exporter's own metrics. Output is streamed in chunks,
  * yielding to the event loop between them, so a large scrape does not hold up link events or API
  * replies. A failing part of the scrape reports success 0 and the rest is still served.
+ *
+ * The VPP families are written by the native renderer (exposition.ts renderNative) straight into
+ * Buffers of SLICE_BYTES taken from a small pool: a Buffer goes back to the pool when the socket
+ * (or gzip) is done with it, so a scrape allocates no memory per chunk and encodes no text.
  */
 import type http from 'node:http';
+import type { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from '../log.js';
@@ -16,7 +21,7 @@ export interface MetricsSource {
   readonly client: StatsClient;
   collect(): Promise<Collected | undefined>;
 }
-import { renderPlan } from './exposition.js';
+import { renderNative, renderPlan, SLICE_BYTES } from './exposition.js';
 import type { SelfMetrics } from './self-metrics.js';
 import { createWebServer, type WebConfig } from '../web/web-config.js';
 
@@ -31,6 +36,8 @@ export interface MetricsServerOptions {
   collectTimeoutMs?: number;
   /** Yield to the event loop after this much formatting time. */
   sliceMs?: number;
+  /** 'native' (default) writes Buffers from the addon; 'js' the reference renderer's strings. */
+  renderer?: 'native' | 'js';
 }
 
 const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -48,14 +55,79 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Buffers kept for reuse across scrapes (a few per scrape in flight are enough). */
+const POOL_MAX = 8;
+
 export class MetricsHandler {
   private inFlight = 0;
+  private readonly pool: Buffer[] = [];
 
   constructor(private readonly opts: MetricsServerOptions) {}
 
-  /** Writes chunks to the response honouring backpressure. */
-  private static async send(out: NodeJS.WritableStream, chunk: string): Promise<void> {
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  private take(): Buffer {
+    return this.pool.pop() ?? Buffer.allocUnsafeSlow(SLICE_BYTES);
+  }
+
+  private give(buf: Buffer): void {
+    if (this.pool.length < POOL_MAX) this.pool.push(buf);
+  }
+
+  /**
+   * Writes a chunk honouring backpressure; `written` runs once the stream is done with the
+   * chunk. Resolves on 'drain', or when the response closed (a client that went away never
+   * drains).
+   */
+  private static async send(out: Writable, res: http.ServerResponse, chunk: string | Buffer, written?: () => void): Promise<void> {
+    const ok = written ? out.write(chunk, written) : out.write(chunk);
+    if (ok || res.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        out.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  /** The VPP families, natively rendered into pooled Buffers. */
+  private async writeNative(out: Writable, res: http.ServerResponse, collected: Collected, openMetrics: boolean): Promise<void> {
+    const r = renderNative(collected.plan, collected.view, { perThread: this.opts.perThread, openMetrics, threads: collected.threads });
+    const sliceMs = this.opts.sliceMs ?? 5;
+    let sliceStart = performance.now();
+    while (!res.destroyed) {
+      const buf = this.take();
+      let n: number;
+      try {
+        n = r.fill(buf);
+      } catch (e) {
+        this.give(buf);
+        throw e;
+      }
+      if (n === 0) {
+        this.give(buf);
+        return;
+      }
+      await MetricsHandler.send(out, res, buf.subarray(0, n), () => this.give(buf));
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+  }
+
+  /** The VPP families through the JavaScript reference renderer. */
+  private async writeJs(out: Writable, res: http.ServerResponse, collected: Collected, openMetrics: boolean): Promise<void> {
+    let sliceStart = performance.now();
+    for (const chunk of renderPlan(collected.plan, collected.view, { perThread: this.opts.perThread, openMetrics, threads: collected.threads })) {
+      await MetricsHandler.send(out, res, chunk);
+      if (res.destroyed) return;
+      if (performance.now() - sliceStart > (this.opts.sliceMs ?? 5)) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
   }
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -81,7 +153,7 @@ export class MetricsHandler {
       'content-type': openMetrics ? OPENMETRICS_TYPE : TEXT_TYPE,
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     });
-    let out: NodeJS.WritableStream = res;
+    let out: Writable = res;
     if (gzip) {
       const z = zlib.createGzip();
       z.pipe(res);
@@ -104,14 +176,8 @@ export class MetricsHandler {
       const formatStart = performance.now();
       let ok = true;
       try {
-        let sliceStart = performance.now();
-        for (const chunk of renderPlan(collected.plan, collected.view, { perThread: this.opts.perThread, openMetrics, threads: collected.threads })) {
-          await MetricsHandler.send(out, chunk);
-          if (performance.now() - sliceStart > (this.opts.sliceMs ?? 5)) {
-            await yieldToLoop();
-            sliceStart = performance.now();
-          }
-        }
+        if (this.opts.renderer === 'js') await this.writeJs(out, res, collected, openMetrics);
+        else await this.writeNative(out, res, collected, openMetrics);
       } catch (e) {
         ok = false;
         log.error({ err: e }, 'formatting the VPP metrics failed');
@@ -126,7 +192,13 @@ export class MetricsHandler {
     }
     self.scrapeDuration.set((performance.now() - started) / 1000);
     const registry = openMetrics ? self.openMetrics : self.text;
-    await MetricsHandler.send(out, await registry.metrics());
+    const text = await registry.metrics();
+    if (res.destroyed) {
+      // The client went away: nothing will drain or finish; let gzip go too.
+      if (out !== res) out.destroy();
+      return;
+    }
+    await MetricsHandler.send(out, res, text);
     await new Promise<void>((resolve) => out.end(resolve));
   }
 }

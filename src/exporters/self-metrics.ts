@@ -24,7 +24,7 @@ class PairedGauge<T extends string = string> {
     }
   }
   get(): Promise<client.MetricObjectWithValues<client.MetricValue<T>>> {
-    return this.parts[0]!.get();
+    return this.parts[0].get();
   }
 }
 
@@ -34,7 +34,7 @@ class PairedCounter {
     for (const p of this.parts) p.inc();
   }
   get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {
-    return this.parts[0]!.get();
+    return this.parts[0].get();
   }
 }
 

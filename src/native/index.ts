@@ -83,6 +83,52 @@ export interface NativeSharedSegment {
   destroy(): void;
 }
 
+/** Options of one native rendering (see RenderPlan.render). */
+export interface NativeRenderOptions {
+  perThread: boolean;
+  openMetrics: boolean;
+  /** Real threads (main + workers): rows past it in node vectors are VPP's padding. */
+  threads: number;
+}
+
+/**
+ * One scrape's exposition being written (native/exposition.h): fill() writes the next whole lines
+ * into `into` from its start and returns how many bytes; 0 when complete. A line longer than
+ * `into` is split across calls. Throws STALE if the values were detached or shrank meanwhile.
+ */
+export interface NativeRenderer {
+  fill(into: Uint8Array): number;
+  readonly done: boolean;
+  /** Bytes written so far. */
+  readonly bytes: number;
+}
+
+/**
+ * The exposition of one plan (one directory epoch), copied into C++ memory:
+ *   arena    UTF-8 of every family name, both headers (text 0.0.4 and OpenMetrics) and every
+ *            distinct label text;
+ *   families 9 words each: series begin, series end, name offset, name length, text header
+ *            offset, length, OpenMetrics header offset, length, flags (1 no thread label,
+ *            2 extra row);
+ *   series   5 words each: label offset, label length, snapshot entry k, column (-1 as
+ *            0xffffffff: one series per column, the label text is then the column label's
+ *            name), word;
+ *   slots    the number of snapshot entries the plan reads.
+ * Throws INVALID_ARG when an offset or index is out of range.
+ */
+export interface NativeRenderPlan {
+  /**
+   * Starts rendering a snapshot (values and layout as NativeSnapshot has them). Throws STALE
+   * when the layout does not describe the plan's entries (another epoch) or points outside the
+   * values; nothing is read out of bounds.
+   */
+  render(values: BigUint64Array, layout: Uint32Array, opts: NativeRenderOptions): NativeRenderer;
+  readonly series: number;
+  readonly families: number;
+  readonly slots: number;
+  readonly arenaBytes: number;
+}
+
 export interface NativeAddon {
   StatSegment: {
     openSocket(path: string): NativeStatSegment;
@@ -93,6 +139,7 @@ export interface NativeAddon {
     probeSocketAsync(path: string): Promise<number>;
   };
   SharedSegment: new (size: number) => NativeSharedSegment;
+  RenderPlan: new (arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number) => NativeRenderPlan;
   setErrorClass(cls: new (code: string, message: string) => Error): void;
   codes: string[];
 }
