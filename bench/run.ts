@@ -42,7 +42,7 @@ if (want('scrape')) {
   process.stdout.write(`## Full scrape, summed over threads (node ${process.version})\n\n${scrapeTable(rows)}\n`);
   const eld = await benchEventLoop(10000, 20);
   process.stdout.write(
-    `## Event-loop delay while scraping 10k interfaces back to back\n\n| scrape (median) | loop delay p50 | p99 | max |\n|---|---|---|---|\n` +
+    `## Event-loop delay of the exporter while curl scrapes 10k interfaces back to back\n\n| scrape (median) | loop delay p50 | p99 | max |\n|---|---|---|---|\n` +
       `| ${eld.scrapeMs.toFixed(1)} ms | ${eld.p50.toFixed(2)} ms | ${eld.p99.toFixed(2)} ms | ${eld.max.toFixed(2)} ms |\n\n`,
   );
 }
