@@ -1,0 +1,458 @@
+/**
+ * Event benchmarks (PERFORMANCE.md, last two rows), on the simulator's binary API (in this
+ * process), our client, the link-event engine, the fsynced spool and a real Kafka broker
+ * (acks=all, loopback):
+ *
+ * - benchEventLatency: one interface state change at a time, at a steady rate; per event the
+ *   time from the change in VPP (the simulator's model) to Kafka's ack, split into the parts
+ *   inside the exporter: VPP's event received -> accepted in the spool (the read-back dump and
+ *   the fsync), accepted -> handed to Kafka, Kafka send -> ack.
+ * - benchEventStorm: N interfaces go admin down at once, then up again (2N link events, 4N Kafka
+ *   messages with the compacted state topic): events/s from the first change to the last ack,
+ *   then every event id read back from the topic (zero loss).
+ *
+ *   npm run build:ts && node dist/bench/events.js [--brokers 127.0.0.1:9092] [--quick]
+ *
+ * Without --brokers a broker is started (scripts/peers/install-kafka.sh must have run). For the
+ * latency the simulator runs in this process (the change is timed where it is made, so the
+ * figures include the simulator's work on the same event loop); for the storm it runs in a child
+ * process, as VPP would.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { fork } from 'node:child_process';
+import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
+import { createVppClient, type VppClient } from '../src/binapi/index.js';
+import { LinkEvents, type LinkEventData } from '../src/events/index.js';
+import { startEventPipeline, type EventPipeline, type KafkaCompression, type OutboundMessage, type PublishedBatch, type StreamName } from '../src/sink/index.js';
+import { startStatsSimulator, type StatsSimulatorHandle } from '../src/sim/index.js';
+
+export interface LatencyResult {
+  events: number;
+  /** The floor measured in the same run: write + fdatasync of one 700-byte record in the spool's directory. */
+  fsync: [number, number];
+  /** Milliseconds: [p50, p99] */
+  total: [number, number];
+  received: [number, number];
+  toSpool: [number, number];
+  toSend: [number, number];
+  kafka: [number, number];
+}
+
+export interface StormResult {
+  interfaces: number;
+  events: number;
+  messages: number;
+  seconds: number;
+  eventsPerSecond: number;
+  lost: number;
+  fullDumps: number;
+  spoolCommits: number;
+  /** Kafka sends (one per publisher batch) and the time spent waiting for their acks. */
+  kafkaBatches: number;
+  kafkaSendSeconds: number;
+  /** The peer in the same run: the same batches sent by a bare kafkajs producer (idempotent, acks=all), events/s. */
+  kafkajsCeiling: number;
+}
+
+/** The simulator, in this process (latency: the change is timed where it is made) or in a child. */
+interface SimSide {
+  /** In-process only. */
+  readonly handle: StatsSimulatorHandle | undefined;
+  /** Sets every interface but local0 admin down (false) or up (true); resolves with how many changed. */
+  wave(adminUp: boolean): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface Setup {
+  sim: SimSide;
+  vpp: VppClient;
+  pipeline: EventPipeline;
+  le: LinkEvents;
+  topics: Record<StreamName, string>;
+  dir: string;
+  close(): Promise<void>;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function waveOn(model: StatsSimulatorHandle['model'], adminUp: boolean): number {
+  let n = 0;
+  for (const x of model.list()) {
+    if (x.deviceClass === 'local' || x.adminUp === adminUp) continue;
+    model.setFlags(x.swIfIndex, adminUp ? { adminUp: true, linkUp: true } : { adminUp: false });
+    n++;
+  }
+  return n;
+}
+
+async function inProcessSim(interfaces: number, apiSocketPath: string): Promise<SimSide> {
+  const h = await startStatsSimulator({ interfaces, workers: 0, rate: 0, seed: 1, apiSocketPath, flapIntervalMs: 0 });
+  return { handle: h, wave: (up) => Promise.resolve(waveOn(h.model, up)), stop: () => h.stop() };
+}
+
+/** The simulator in a child process (this file with --sim-child), driven over IPC: like VPP, it has a CPU of its own. */
+async function childSim(interfaces: number, apiSocketPath: string): Promise<SimSide> {
+  const child = fork(fileURLToPath(import.meta.url), ['--sim-child', JSON.stringify({ interfaces, apiSocketPath })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const replies: ((m: { type: string; n?: number }) => void)[] = [];
+  child.on('message', (m) => replies.shift()?.(m as { type: string; n?: number }));
+  const next = (): Promise<{ type: string; n?: number }> =>
+    new Promise((resolve, reject) => {
+      replies.push(resolve);
+      child.once('exit', (code) => reject(new Error(`simulator child exited (${code})`)));
+    });
+  await next(); // ready
+  return {
+    handle: undefined,
+    async wave(adminUp) {
+      const r = next();
+      child.send({ type: 'wave', adminUp });
+      return (await r).n ?? 0;
+    },
+    async stop() {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ type: 'stop' });
+      await gone;
+    },
+  };
+}
+
+async function setup(
+  brokers: string,
+  compression: KafkaCompression,
+  interfaces: number,
+  prefix: string,
+  simIn: 'process' | 'child',
+  onAccepted: (events: readonly LinkEventData[], receivedAt: readonly number[]) => void,
+  onPublished: (b: PublishedBatch) => void,
+): Promise<Setup> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpp-exporter-bench-events-'));
+  const apiSocketPath = path.join(dir, 'api.sock');
+  const sim = simIn === 'process' ? await inProcessSim(interfaces, apiSocketPath) : await childSim(interfaces, apiSocketPath);
+  const vpp = createVppClient({ socketPath: apiSocketPath, clientName: 'bench-events', timeoutMs: 30_000 });
+  const topics = { 'link-events': `${prefix}.link-events`, 'config-actions': `${prefix}.config-actions`, 'interface-state': `${prefix}.interface-state` };
+  const pipeline = await startEventPipeline({
+    spoolDir: path.join(dir, 'spool'),
+    kafka: { brokers: [brokers], clientId: 'bench-events', topics, compression, createTopics: true, partitions: 6, replicationFactor: -1 },
+    publisher: { onPublished },
+  });
+  await vpp.waitConnected(10_000);
+  const le = await LinkEvents.start({ vpp, sink: pipeline, instance: 'bench', stateDir: path.join(dir, 'link-state'), onAccepted });
+  return {
+    sim,
+    vpp,
+    pipeline,
+    le,
+    topics,
+    dir,
+    async close() {
+      await le.stop();
+      await vpp.close();
+      await pipeline.close();
+      await sim.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Write + fdatasync of a 700-byte record, one at a time with a 1 ms gap, on the same disk. */
+async function fsyncFloor(dir: string, n: number): Promise<[number, number]> {
+  const fh = await fs.promises.open(path.join(dir, 'fsync-floor'), 'w');
+  const buf = Buffer.alloc(700, 1);
+  const t: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await fh.write(buf, 0, buf.length, i * buf.length);
+      await fh.datasync();
+      t.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } finally {
+    await fh.close();
+  }
+  return [pct(t, 50), pct(t, 99)];
+}
+
+/** One change at a time (`rate` per second, default 200), `events` of them (default 2000). */
+export async function benchEventLatency(
+  brokers: string,
+  o: { events?: number; rate?: number; interfaces?: number; compression?: KafkaCompression } = {},
+): Promise<LatencyResult> {
+  const events = o.events ?? 2000;
+  const rate = o.rate ?? 200;
+  const pendingEmit = new Map<number, number>(); // sw_if_index -> performance.now() of the change
+  const byId = new Map<string, { emit: number; received: number; accepted: number }>();
+  const done: { emit: number; received: number; accepted: number; sent: number; acked: number }[] = [];
+  let warm = true;
+  const s = await setup(
+    brokers,
+    o.compression ?? 'none',
+    o.interfaces ?? 64,
+    `bench-lat-${Date.now()}`,
+    'process',
+    (evs, receivedAt) => {
+      const now = performance.now();
+      evs.forEach((e, i) => {
+        const emit = pendingEmit.get(e.sw_if_index);
+        if (emit === undefined || e.reason !== 'event') return;
+        pendingEmit.delete(e.sw_if_index);
+        byId.set(e.event_id, { emit, received: receivedAt[i], accepted: now });
+      });
+    },
+    (b) => {
+      for (const ev of b.events) {
+        const x = byId.get(ev.id);
+        if (x === undefined) continue;
+        byId.delete(ev.id);
+        if (!warm) done.push({ ...x, sent: b.sentAt, acked: b.ackedAt });
+      }
+    },
+  );
+  let fsync: [number, number];
+  try {
+    await until(() => s.le.stats.resyncs >= 1 && !s.le.busy && s.pipeline.spool.stats.depth === 0, 60_000, 'the initial resync');
+    fsync = await fsyncFloor(s.dir, Math.min(500, events));
+    const model = s.sim.handle!.model;
+    const ports = model.list().filter((x) => x.deviceClass !== 'local' && x.hwIfIndex !== null);
+    const warmup = Math.min(200, Math.floor(events / 5));
+    for (let i = 0; i < warmup + events; i++) {
+      if (i === warmup) {
+        await until(() => byId.size === 0, 30_000, 'the warm-up');
+        warm = false;
+      }
+      const port = ports[i % ports.length];
+      await until(() => !pendingEmit.has(port.swIfIndex), 30_000, 'the previous change of a port');
+      const cur = model.get(port.swIfIndex)!;
+      pendingEmit.set(port.swIfIndex, performance.now());
+      model.setFlags(port.swIfIndex, { adminUp: !cur.adminUp });
+      await new Promise((r) => setTimeout(r, 1000 / rate));
+    }
+    await until(() => done.length >= events, 60_000, 'every event acknowledged');
+  } finally {
+    await s.close();
+  }
+  const pair = (f: (x: (typeof done)[number]) => number): [number, number] => {
+    const xs = done.map(f);
+    return [pct(xs, 50), pct(xs, 99)];
+  };
+  return {
+    events: done.length,
+    fsync,
+    total: pair((x) => x.acked - x.emit),
+    received: pair((x) => x.received - x.emit),
+    toSpool: pair((x) => x.accepted - x.received),
+    toSend: pair((x) => x.sent - x.accepted),
+    kafka: pair((x) => x.acked - x.sent),
+  };
+}
+
+/** `interfaces` go admin down at once, then up (default 10000): events/s to Kafka acks, zero loss checked. */
+export async function benchEventStorm(brokers: string, o: { interfaces?: number; verify?: boolean; compression?: KafkaCompression } = {}): Promise<StormResult> {
+  const n = o.interfaces ?? 10_000;
+  const accepted = new Set<string>();
+  let acked = 0;
+  let messages = 0;
+  let counting = false;
+  let lastAck = 0;
+  let batches = 0;
+  let sendMs = 0;
+  const sentBatches: OutboundMessage[][] = [];
+  const s = await setup(
+    brokers,
+    o.compression ?? 'none',
+    n,
+    `bench-storm-${Date.now()}`,
+    'child',
+    (evs) => {
+      if (counting) for (const e of evs) accepted.add(e.event_id);
+    },
+    (b) => {
+      if (!counting) return;
+      batches++;
+      sendMs += b.ackedAt - b.sentAt;
+      sentBatches.push(b.events.flatMap((e) => e.messages));
+      for (const ev of b.events) {
+        if (accepted.has(ev.id)) {
+          acked++;
+          messages += ev.messages.length;
+        }
+      }
+      lastAck = performance.now();
+    },
+  );
+  let result: StormResult;
+  try {
+    await until(() => s.le.stats.resyncs >= 1 && !s.le.busy && s.pipeline.spool.stats.depth === 0, 120_000, 'the initial resync');
+    const fullDumps = s.le.stats.fullDumps;
+    const commits = s.pipeline.spool.stats.commits;
+    counting = true;
+    const t0 = performance.now();
+    const down = await s.sim.wave(false);
+    await until(() => accepted.size >= down, 120_000, 'the down wave accepted');
+    const up = await s.sim.wave(true);
+    await until(() => accepted.size >= down + up && acked >= accepted.size, 120_000, 'every event acknowledged');
+    const seconds = (lastAck - t0) / 1000;
+    let lost = 0;
+    if (o.verify !== false) {
+      const ids = await readIds(brokers, s.topics['link-events'], accepted);
+      for (const id of accepted) if (!ids.has(id)) lost++;
+    }
+    result = {
+      interfaces: down,
+      events: accepted.size,
+      messages,
+      seconds,
+      eventsPerSecond: accepted.size / seconds,
+      lost,
+      fullDumps: s.le.stats.fullDumps - fullDumps,
+      spoolCommits: s.pipeline.spool.stats.commits - commits,
+      kafkaBatches: batches,
+      kafkaSendSeconds: sendMs / 1000,
+      kafkajsCeiling: (accepted.size / (await bareKafkajs(brokers, s.topics, sentBatches, o.compression ?? 'none'))) * 1000,
+    };
+  } finally {
+    await s.close();
+  }
+  return result;
+}
+
+/** Sends `batches` again with a bare kafkajs producer (to fresh topics); returns the milliseconds. */
+async function bareKafkajs(
+  brokers: string,
+  topics: Record<StreamName, string>,
+  batches: readonly (readonly OutboundMessage[])[],
+  compression: KafkaCompression,
+): Promise<number> {
+  const kafka = new Kafka({ clientId: 'bench-bare', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const bare = (t: string): string => `${t}.bare`;
+  await admin.createTopics({ waitForLeaders: true, topics: Object.values(topics).map((t) => ({ topic: bare(t), numPartitions: 6 })) });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    const t0 = performance.now();
+    for (const b of batches) {
+      const byTopic = new Map<string, { key: string; value: string | null; headers: Record<string, string> }[]>();
+      for (const m of b) {
+        const t = bare(topics[m.stream]);
+        byTopic.set(t, [...(byTopic.get(t) ?? []), { key: m.key, value: m.value, headers: { ...m.headers } }]);
+      }
+      await producer.sendBatch({
+        acks: -1,
+        compression: compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    }
+    return performance.now() - t0;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads the topic from the beginning until every id of `want` came back (or 60 s). */
+async function readIds(brokers: string, topic: string, want: ReadonlySet<string>): Promise<Set<string>> {
+  const kafka = new Kafka({ clientId: 'bench-verify', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-verify-${Date.now()}`, maxWaitTimeInMs: 100 });
+  const ids = new Set<string>();
+  let found = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, 60_000);
+      consumer
+        .run({
+          eachBatch: ({ batch }) => {
+            for (const m of batch.messages) {
+              if (m.value === null) continue;
+              const id = (JSON.parse(m.value.toString()) as { event_id: string }).event_id;
+              if (want.has(id) && !ids.has(id)) found++;
+              ids.add(id);
+            }
+            if (found >= want.size) {
+              clearTimeout(timer);
+              resolve();
+            }
+            return Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return ids;
+}
+
+const ms = (x: number): string => (x < 1 ? `${(x * 1000).toFixed(0)} us` : `${x.toFixed(2)} ms`);
+
+export function latencyTable(r: LatencyResult): string {
+  const row = (what: string, v: [number, number]): string => `| ${what} | ${ms(v[0])} | ${ms(v[1])} |\n`;
+  return (
+    `| link event, ${r.events} events, one at a time | p50 | p99 |\n|---|---|---|\n` +
+    row('VPP change -> Kafka ack (acks=all), goal p50 <= 5 ms, p99 <= 25 ms', r.total) +
+    row('  VPP change -> sw_interface_event received', r.received) +
+    row('  event received -> accepted in the spool (read-back dump + fsync)', r.toSpool) +
+    row('  accepted -> handed to Kafka', r.toSend) +
+    row('  Kafka send -> ack', r.kafka) +
+    row('floor: write + fdatasync of one 700-byte record, same disk, same run', r.fsync)
+  );
+}
+
+export function stormTable(r: StormResult): string {
+  return (
+    `| storm | interfaces | link events | Kafka messages | seconds | events/s (goal >= 20k) | lost | full dumps | spool commits | Kafka batches (time in sends) | bare kafkajs, same batches: events/s | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n` +
+    `| all admin down, then up | ${r.interfaces} | ${r.events} | ${r.messages} | ${r.seconds.toFixed(2)} | ${Math.round(r.eventsPerSecond)} | ${r.lost} | ${r.fullDumps} | ${r.spoolCommits} | ${r.kafkaBatches} (${r.kafkaSendSeconds.toFixed(2)} s) | ${Math.round(r.kafkajsCeiling)} | ${(r.eventsPerSecond / r.kafkajsCeiling).toFixed(2)} |\n`
+  );
+}
+
+if (process.argv[2] === '--sim-child') {
+  const o = JSON.parse(process.argv[3]) as { interfaces: number; apiSocketPath: string };
+  const h = await startStatsSimulator({ interfaces: o.interfaces, workers: 0, rate: 0, seed: 1, apiSocketPath: o.apiSocketPath, flapIntervalMs: 0 });
+  process.on('message', (m) => {
+    const msg = m as { type: string; adminUp?: boolean };
+    if (msg.type === 'wave') process.send!({ type: 'waved', n: waveOn(h.model, msg.adminUp === true) });
+    else if (msg.type === 'stop') void h.stop().then(() => process.exit(0));
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ type: 'ready' });
+} else if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const quick = process.argv.includes('--quick');
+  let brokers = arg('--brokers');
+  let stop: (() => Promise<void>) | undefined;
+  if (brokers === undefined) {
+    const { startKafka } = await import('../test/helpers/kafka.js');
+    const broker = await startKafka();
+    brokers = broker.brokers;
+    stop = broker.stop;
+  }
+  try {
+    const lat = await benchEventLatency(brokers, { events: quick ? 500 : 2000 });
+    process.stdout.write(`## Link event latency (node ${process.version})\n\n${latencyTable(lat)}\n`);
+    const storm = await benchEventStorm(brokers, { interfaces: quick ? 2000 : 10_000 });
+    process.stdout.write(`## Event storm\n\n${stormTable(storm)}\n`);
+  } finally {
+    await stop?.();
+  }
+  process.exit(0);
+}
