@@ -166,7 +166,7 @@ export async function benchScrape(interfaces: number, threads: number, reps: num
   try {
     const port = 19500 + Math.floor(Math.random() * 400);
     // As the installed bin runs it (its shebang passes the same V8 flag); no control API here.
-    const ours = spawnQuiet(process.execPath, ['--max-semi-space-size=4', path.join(REPO, 'dist/src/cli.js'), 'run', '--no-control', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
+    const ours = spawnQuiet(process.execPath, ['--max-semi-space-size=4', path.join(REPO, 'dist/src/cli.js'), 'run', '--no-control', '--no-events', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
     children.push(ours);
     const oursUrl = `http://127.0.0.1:${port}/metrics`;
     await waitHttp(oursUrl, ours);

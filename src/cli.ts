@@ -26,6 +26,7 @@ Run 'vpp-exporter <command> --help' for its flags.
 
 const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
   run: ['config', 'stats-socket', 'stats-file', 'web.listen-address', 'web.config.file', 'per-thread', 'stats.include', 'stats.exclude',
+    'events', 'events.file', 'spool.dir', 'spool.max-bytes', 'kafka.brokers', 'kafka.client-id', 'kafka.topic.link-events', 'kafka.topic.config-actions', 'kafka.topic.interface-state', 'kafka.tls', 'kafka.tls.ca-file', 'kafka.tls.cert-file', 'kafka.tls.key-file', 'kafka.tls.insecure-skip-verify', 'kafka.sasl.mechanism', 'kafka.sasl.username', 'kafka.sasl.password-file', 'kafka.compression', 'kafka.create-topics', 'kafka.partitions', 'kafka.replication-factor',
     'api-socket', 'control', 'control.listen-address', 'control.token-file', 'control.public-reads', 'control.rate-limit', 'control.rate-burst', 'control.body-limit', 'control.request-timeout', 
     'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
   routes: ['config', 'control.url', 'control.listen-address', 'control.token-file', 'direct', 'api-socket', 'stats-socket', 'json', 'log.level'],
@@ -33,6 +34,7 @@ const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
   stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
   sim: ['config', 'stats-socket', 'api-socket', 'flap-interval', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
   demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed', 'flap-interval',
+    'events', 'events.file', 'spool.dir', 'spool.max-bytes', 'kafka.brokers', 'kafka.client-id', 'kafka.topic.link-events', 'kafka.topic.config-actions', 'kafka.topic.interface-state', 'kafka.tls', 'kafka.tls.ca-file', 'kafka.tls.cert-file', 'kafka.tls.key-file', 'kafka.tls.insecure-skip-verify', 'kafka.sasl.mechanism', 'kafka.sasl.username', 'kafka.sasl.password-file', 'kafka.compression', 'kafka.create-topics', 'kafka.partitions', 'kafka.replication-factor',
     'control.listen-address', 'control.public-reads', 'control.rate-limit', 'control.rate-burst', 'control.body-limit', 'control.request-timeout',
     'otlp.endpoint', 'otlp.protocol', 'otlp.interval', 'otlp.headers', 'otlp.resource-attributes', 'instance', 'log.level'],
 };

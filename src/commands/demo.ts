@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import { logger } from '../log.js';
 import { startStatsSimulator } from '../sim/index.js';
 import { StatsClient, type DirectoryIndex, type Snapshot } from '../stats/index.js';
-import { startControl, startExporter } from './run.js';
+import { startApiSide, startExporter } from './run.js';
 
 const SUMMARY_INTERVAL_MS = 5000;
 
@@ -77,14 +77,22 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
   const exporter = await startExporter(config, { socketPath });
   // The demo's control API talks to the simulator, with a fresh random token printed below.
   const token = crypto.randomBytes(24).toString('base64url');
-  const control = await startControl({ ...config, 'api-socket': apiSocketPath }, exporter, token);
+  // Events as JSON lines into a file beside the sockets (stdout carries the summary), unless
+  // Kafka or a file is configured; the spool lives there too.
+  const eventsFile = (config['events.file'] as string | undefined) ?? path.join(dir, 'events.jsonl');
+  const api = await startApiSide(
+    { ...config, 'api-socket': apiSocketPath, 'events.file': eventsFile, 'spool.dir': (config['spool.dir'] as string | undefined) ?? path.join(dir, 'spool') },
+    exporter,
+    { control: true, events: true, token },
+  );
   const client = new StatsClient({ socketPath, log: logger('stats') });
   process.stdout.write(
     `vpp-exporter demo\n` +
       `  simulated VPP: ${config.interfaces} interfaces, ${config.workers} worker(s), ${config.rate} packets/s per interface\n` +
       `  metrics:       ${exporter.url}   (try: curl -s ${exporter.url} | grep vpp_interface_rx_packets_total)\n` +
-      `  control API:   ${control.url}   token ${token}\n` +
-      `                 (try: curl -s -H 'Authorization: Bearer ${token}' ${control.url}/interfaces)\n` +
+      `  control API:   ${api.controlUrl}   token ${token}\n` +
+      `                 (try: curl -s -H 'Authorization: Bearer ${token}' ${api.controlUrl}/interfaces)\n` +
+      `  link events:   ${api.eventsTo}   (flap a link: --flap-interval 5s, or PUT /interfaces/loop0 {"admin_up": false})\n` +
       `  stats socket:  ${socketPath}   (try: vpp-exporter stats dump --stats-socket ${socketPath} /if/rx)\n` +
       `  API socket:    ${apiSocketPath}\n` +
       (exporter.otlp ? `  OTLP push:     ${String(config['otlp.endpoint'])} every ${config['otlp.interval'] / 1000} s\n` : '') +
@@ -118,7 +126,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
   });
   clearInterval(timer);
   client.close();
-  await control.stop();
+  await api.stop();
   await exporter.stop();
   await sim.stop();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -9,11 +9,17 @@ import { MetricsHandler, createMetricsServer } from '../exporters/prometheus.js'
 import { loadWebConfig } from '../web/web-config.js';
 import { OtlpPusher } from '../exporters/otlp.js';
 import os from 'node:os';
+import path from 'node:path';
+import type { Registry } from 'prom-client';
 import { createVppClient, type VppClient } from '../binapi/index.js';
+import { startEventPipeline, defaultSpoolDir, kafkaOptionsFromConfig } from '../sink/index.js';
+import { startLinkEvents, createConfigActionRecorder, type RecordConfigAction } from '../events/index.js';
 
 export interface RunningExporter {
   server: http.Server;
   stats: StatsClient;
+  /** The exporter's own metrics; the event pipeline registers its metrics here too. */
+  self: SelfMetrics;
   otlp: OtlpPusher | undefined;
   /** The address the metrics listener is bound to. */
   url: string;
@@ -80,6 +86,7 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
   return {
     server,
     stats,
+    self,
     otlp,
     url,
     async stop() {
@@ -91,37 +98,72 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
   };
 }
 
-/** The binary API client and the REST control API beside the exporter. */
-export interface RunningControl {
+/**
+ * The binary API side beside the exporter: the VPP client, the event pipeline (durable spool ->
+ * Kafka, or JSON lines without Kafka) with link events and config-action records, and the REST
+ * control API, each when enabled.
+ */
+export interface RunningApiSide {
   vpp: VppClient;
-  url: string;
+  /** The control API's base URL when it runs. */
+  controlUrl: string | undefined;
+  /** Where events go: Kafka brokers or the JSON-lines file (stdout when '-'). */
+  eventsTo: string | undefined;
   stop(): Promise<void>;
 }
 
-export async function startControl(config: Config, exporter: RunningExporter, token?: string): Promise<RunningControl> {
-  // Loaded only when the control API runs: fastify and its schemas cost ~20 MB of RSS.
-  const { startControlApi, logAuditSink } = await import('../control/index.js');
+export interface ApiSideOptions {
+  control: boolean;
+  events: boolean;
+  /** A fixed control API token (the demo prints a random one). */
+  token?: string;
+}
+
+export async function startApiSide(config: Config, exporter: RunningExporter, o: ApiSideOptions): Promise<RunningApiSide> {
+  const instance = config.instance ?? os.hostname();
   const vpp = createVppClient({ socketPath: config['api-socket'], clientName: 'vpp-exporter' });
+  const stops: (() => Promise<void>)[] = [() => vpp.close()];
+  const stop = async (): Promise<void> => {
+    for (const f of stops.reverse()) await f();
+  };
   try {
-    const control = await startControlApi({
-      config,
-      vpp,
-      stats: exporter.stats,
-      // Until the event pipeline is wired here, audit records go to the log (one line each).
-      audit: logAuditSink(logger('audit')),
-      log: logger('control'),
-      ...(token !== undefined ? { token } : {}),
-    });
-    return {
-      vpp,
-      url: control.url,
-      async stop() {
-        await control.close();
-        await vpp.close();
-      },
-    };
+    let recordConfigAction: RecordConfigAction | undefined;
+    let eventsTo: string | undefined;
+    if (o.events) {
+      const kafka = kafkaOptionsFromConfig(config);
+      const file = config['events.file'] as string | undefined;
+      const pipeline = await startEventPipeline({
+        spoolDir: (config['spool.dir'] as string | undefined) ?? defaultSpoolDir(),
+        spool: { maxBytes: config['spool.max-bytes'] as number },
+        ...(kafka ? { kafka } : { jsonl: file !== undefined ? { file } : {} }),
+        registers: [exporter.self.text, exporter.self.openMetrics as unknown as Registry],
+        logger: logger('events'),
+      });
+      stops.push(() => pipeline.close());
+      const spoolDir = (config['spool.dir'] as string | undefined) ?? defaultSpoolDir();
+      const links = await startLinkEvents({ vpp, sink: pipeline, instance, stateDir: path.join(spoolDir, 'link-state'), logger: logger('link-events') });
+      stops.push(() => links.stop());
+      recordConfigAction = createConfigActionRecorder({ sink: pipeline, instance, logger: logger('config-actions') });
+      eventsTo = kafka ? `Kafka ${String(config['kafka.brokers'])}` : (file ?? 'stdout');
+    }
+    let controlUrl: string | undefined;
+    if (o.control) {
+      // Loaded only when the control API runs: fastify and its schemas cost ~20 MB of RSS.
+      const { startControlApi, logAuditSink, configActionAuditSink } = await import('../control/index.js');
+      const control = await startControlApi({
+        config,
+        vpp,
+        stats: exporter.stats,
+        audit: recordConfigAction ? configActionAuditSink(recordConfigAction) : logAuditSink(logger('audit')),
+        log: logger('control'),
+        ...(o.token !== undefined ? { token: o.token } : {}),
+      });
+      stops.push(() => control.close());
+      controlUrl = control.url;
+    }
+    return { vpp, controlUrl, eventsTo, stop };
   } catch (e) {
-    await vpp.close();
+    await stop();
     throw e;
   }
 }
@@ -130,21 +172,22 @@ export async function runExporter(config: Config): Promise<number> {
   const file = config['stats-file'];
   const exporter = await startExporter(config, file !== undefined ? { filePath: file } : { socketPath: config['stats-socket'] });
   process.stdout.write(`vpp-exporter: metrics at ${exporter.url} (stats from ${file ?? config['stats-socket']})\n`);
-  let control: RunningControl | undefined;
-  if (config.control === true && file === undefined) {
+  let api: RunningApiSide | undefined;
+  if ((config.control === true || config.events === true) && file === undefined) {
     try {
-      control = await startControl(config, exporter);
+      api = await startApiSide(config, exporter, { control: config.control === true, events: config.events === true });
     } catch (e) {
       await exporter.stop(); // a ConfigError (e.g. non-loopback without auth) exits 2
       throw e;
     }
-    process.stdout.write(`vpp-exporter: control API at ${control.url} (VPP API ${config['api-socket']})\n`);
+    if (api.controlUrl) process.stdout.write(`vpp-exporter: control API at ${api.controlUrl} (VPP API ${config['api-socket']})\n`);
+    if (api.eventsTo) process.stdout.write(`vpp-exporter: link events and config actions to ${api.eventsTo}\n`);
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await control?.stop();
+  await api?.stop();
   await exporter.stop();
   return 0;
 }

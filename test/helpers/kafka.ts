@@ -80,9 +80,15 @@ export function kafkaInstall(): KafkaInstall {
   return { version, dir, libs, log4j };
 }
 
-/** A random cluster id as Kafka's Uuid.toString() makes them: 16 bytes, base64url, unpadded. */
+/**
+ * A random cluster id as Kafka's Uuid.toString() makes them: 16 bytes, base64url, unpadded. Like
+ * Kafka's own generator, draw again when it starts with '-': StorageTool would read it as a flag.
+ */
 function clusterId(): string {
-  return crypto.randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties(o: { port: number; cport: number; data: string; extra: Record<string, string> }): string {
