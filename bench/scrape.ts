@@ -246,7 +246,7 @@ export async function benchEventLoop(interfaces: number, scrapes: number): Promi
   const curl = (): Promise<number> =>
     new Promise((resolve, reject) => {
       const t0 = performance.now();
-      execFile('curl', ['-s', '-o', '/dev/null', exporter.url], (e) => (e ? reject(e) : resolve(performance.now() - t0)));
+      execFile('curl', ['-s', '-o', '/dev/null', exporter.url], (e) => (e ? reject(new Error(`curl: ${e.message}`)) : resolve(performance.now() - t0)));
     });
   try {
     await curl(); // the first scrape builds the plan

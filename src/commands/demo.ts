@@ -81,7 +81,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
   // Kafka or a file is configured; the spool lives there too.
   const eventsFile = (config['events.file'] as string | undefined) ?? path.join(dir, 'events.jsonl');
   const api = await startApiSide(
-    { ...config, 'api-socket': apiSocketPath, 'events.file': eventsFile, 'spool.dir': (config['spool.dir'] as string | undefined) ?? path.join(dir, 'spool') },
+    { ...config, 'api-socket': apiSocketPath, 'events.file': eventsFile, 'spool.dir': (config['spool.dir']) ?? path.join(dir, 'spool') },
     exporter,
     { control: true, events: true, token },
   );
