@@ -4,11 +4,13 @@
  * Suites: snapshot (native stats snapshot vs a C loop; directory re-index), scrape (full
  * /metrics vs prom-client objects, a GoVPP + client_golang exporter and a C formatting floor;
  * event-loop delay while scraping), routes (route programming through the binary API vs GoVPP,
- * vpp-papi and the simulator's ceiling).
+ * vpp-papi and the simulator's ceiling), events (link event -> Kafka ack latency, a 10k-interface
+ * flap storm; starts its own broker).
  */
 import { benchSnapshot, snapshotTable, type SnapshotRow } from './snapshot.js';
 import { benchScrape, scrapeTable, benchEventLoop, type ScrapeRow } from './scrape.js';
 import { benchRoutes, routesTable, type RoutesRow } from './routes.js';
+import { benchEventLatency, benchEventStorm, latencyTable, stormTable } from './events.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -54,4 +56,16 @@ if (want('routes')) {
     process.stderr.write(`routes ${n} done\n`);
   }
   process.stdout.write(`## Route programming through the binary API (simulator in its own process)\n\n${routesTable(rows)}\n`);
+}
+
+if (want('events')) {
+  const { startKafka } = await import('../test/helpers/kafka.js');
+  const broker = await startKafka();
+  try {
+    process.stdout.write(`## Link events to Kafka (acks=all, loopback broker)\n\n`);
+    process.stdout.write(latencyTable(await benchEventLatency(broker.brokers, { events: quick ? 500 : 2000 })) + '\n');
+    process.stdout.write(stormTable(await benchEventStorm(broker.brokers, { interfaces: quick ? 2000 : 10000 })) + '\n');
+  } finally {
+    await broker.stop();
+  }
 }
