@@ -17,9 +17,28 @@ const IP4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const IP4_RE = new RegExp(`^${IP4_OCTET}(?:\\.${IP4_OCTET}){3}$`);
 const HEX_GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
 
+// Buffers here come from allocUnsafe, which slices node's shared pool for small sizes; every
+// byte is written before they are returned. Buffer.alloc(16) would make an ArrayBuffer of its
+// own for each address, and a few of those per route are what the garbage collector notices
+// when many routes are built at once.
+
 function ip4Bytes(text: string): Buffer | null {
   if (!IP4_RE.test(text)) return null;
-  return Buffer.from(text.split('.').map(Number));
+  // The pattern allows only four dot-separated decimal octets of 0..255: read them directly.
+  const out = Buffer.allocUnsafe(4);
+  let k = 0;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      out[k++] = n;
+      n = 0;
+    } else {
+      n = n * 10 + (c - 48);
+    }
+  }
+  out[k] = n;
+  return out;
 }
 
 function ip6Bytes(text: string): Buffer | null {
@@ -52,7 +71,7 @@ function ip6Bytes(text: string): Buffer | null {
   const fill = 8 - head.length - tail.length;
   if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
   const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  const out = Buffer.alloc(16);
+  const out = Buffer.allocUnsafe(16);
   all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
   return out;
 }
@@ -67,8 +86,8 @@ export function ipBytes(text: string): Buffer {
 /** `192.0.2.1` or `2001:db8::1` -> vl_api_address_t. */
 export function address(text: string): Address {
   const b = ipBytes(text);
-  const un = Buffer.alloc(16);
-  b.copy(un);
+  const un = Buffer.allocUnsafe(16);
+  for (let i = 0; i < 16; i++) un[i] = i < b.length ? b[i] : 0;
   return { af: b.length === 4 ? ADDRESS_IP4 : ADDRESS_IP6, un };
 }
 
@@ -91,10 +110,18 @@ export function macAddress(text: string): Buffer {
   return Buffer.from(text.replaceAll(':', ''), 'hex');
 }
 
-function formatIp6(b: Buffer): string {
+/**
+ * 16 address bytes -> RFC 5952 text (lowercase, longest zero run as "::"). With `mappedDotted`,
+ * an IPv4-mapped address keeps its IPv4 part dotted (RFC 5952 section 5, the control API's
+ * canonical form); without, it is plain hex groups, as the WHATWG URL parser writes it.
+ */
+export function formatIp6(b: Uint8Array, opts: { mappedDotted?: boolean } = {}): string {
   const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i));
-  // RFC 5952: compress the longest run (at least 2) of zero groups, the first one on a tie.
+  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
+  if (opts.mappedDotted && g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  }
+  // RFC 5952 section 4.2: compress the longest run of at least two zero groups, the first on a tie.
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -142,7 +169,18 @@ export interface PathSpec {
   readonly flags?: number;
 }
 
-const NO_LABEL: FibMplsLabel = { is_uniform: 0, label: 0, ttl: 0, exp: 0 };
+/** The 16 unused labels of a path without MPLS: new objects each time (callers may fill them in). */
+function noLabels(): FibMplsLabel[] {
+  const out: FibMplsLabel[] = [];
+  for (let i = 0; i < 16; i++) out.push({ is_uniform: 0, label: 0, ttl: 0, exp: 0 });
+  return out;
+}
+
+function zeros16(): Buffer {
+  const b = Buffer.allocUnsafe(16);
+  for (let i = 0; i < 16; i++) b[i] = 0;
+  return b;
+}
 
 /** A vl_api_fib_path_t with VPP's defaults: `fibPath({ via: '192.0.2.1', sw_if_index: 1 })`. */
 export function fibPath(spec: PathSpec): FibPath {
@@ -156,8 +194,8 @@ export function fibPath(spec: PathSpec): FibPath {
     type: spec.type ?? 0,
     flags: spec.flags ?? 0,
     proto: nh?.af === ADDRESS_IP6 ? 1 : 0,
-    nh: { address: nh?.un ?? Buffer.alloc(16), via_label: 0, obj_id: 0, classify_table_index: 0 },
+    nh: { address: nh?.un ?? zeros16(), via_label: 0, obj_id: 0, classify_table_index: 0 },
     n_labels: 0,
-    label_stack: Array.from({ length: 16 }, () => ({ ...NO_LABEL })),
+    label_stack: noLabels(),
   };
 }

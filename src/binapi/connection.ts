@@ -40,10 +40,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { MessageDescriptor } from './codec/index.js';
+import { Encoder, type MessageDescriptor } from './codec/index.js';
 import { messages, services } from './generated/index.js';
 import type { SockclntCreateReply } from './generated/memclnt.js';
-import { SocketTransport } from './transport.js';
+import { HEADER_SIZE, setFrameLength, SocketTransport } from './transport.js';
+import { Deadlines, type Timed } from './deadlines.js';
+import { ContextTable } from './context-table.js';
 import { retvalMessage, VppApiError } from './errors.js';
 import { ConnectionError } from './connection-error.js';
 
@@ -188,6 +190,14 @@ const DESCRIPTORS: ReadonlyMap<string, MessageDescriptor<unknown>> = new Map(
 const CONTROL_PING: MessageDescriptor<unknown> = messages.control_ping;
 const CONTROL_PING_REPLY: MessageDescriptor<unknown> = messages.control_ping_reply;
 const CRC_SUFFIX = /_[0-9a-f]{8}$/;
+/** The arena's slab size, and the room below which a request starts a new slab. */
+const ARENA_SIZE = 64 * 1024;
+const ARENA_MIN_FREE = 2048;
+/** After this many replies free slots in one read, pump() runs (and writes) at once. */
+const PUMP_EAGER = 32;
+/** pump() hands a run of queued frames over once it is this long. */
+const PUMP_RUN_MAX = 16 * 1024;
+const RESOLVED = Promise.resolve();
 
 /** A request's messages, resolved on one connection. */
 interface Plan {
@@ -201,20 +211,29 @@ interface Plan {
 
 type Kind = 'request' | 'dump' | 'internal' | 'health';
 
-interface Pending {
+interface Pending extends Timed {
   readonly kind: Kind;
   readonly name: string;
   readonly context: number;
+  /** When it was made, relative to the others (see pendingInOrder()). */
+  readonly seq: number;
   readonly link: Link;
-  readonly body: Buffer;
-  readonly ping: Buffer | null;
+  /**
+   * The encoded frame (header and body) while it waits for a slot: bytes [start, end) of `slab`
+   * (a request that goes out at once is encoded straight into the transport's output and keeps
+   * none).
+   */
+  slab: Buffer | null;
+  start: number;
+  end: number;
+  /** A dump's control_ping id (its frame is made when the dump is sent), else -1. */
+  readonly pingId: number;
   readonly reply: MessageDescriptor<unknown>;
   readonly items: unknown[] | null;
   readonly timeoutMs: number;
   /** Takes a slot of the window. */
   readonly windowed: boolean;
   state: 'queued' | 'sent' | 'done';
-  timer: NodeJS.Timeout | null;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: Error) => void;
 }
@@ -253,29 +272,53 @@ class Link {
   ) {}
 }
 
-/** A FIFO with O(1) shift (an array with a moving head, compacted now and then). */
+/** A FIFO on a ring buffer that doubles when full: O(1) push and shift, no copying after. */
 class Fifo<T> {
-  private items: T[] = [];
+  private items: (T | undefined)[] = new Array<T | undefined>(256).fill(undefined);
+  private mask = 255;
   private head = 0;
+  private count = 0;
   get length(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
   push(x: T): void {
-    this.items.push(x);
+    if (this.count === this.items.length) this.grow();
+    this.items[(this.head + this.count) & this.mask] = x;
+    this.count++;
   }
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const x = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.count === 0) return undefined;
+    const i = this.head;
+    const x = this.items[i];
+    this.items[i] = undefined;
+    this.head = (i + 1) & this.mask;
+    this.count--;
     return x;
   }
   clear(): void {
-    this.items = [];
+    this.items.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+  }
+  private grow(): void {
+    const n = this.items.length * 2;
+    const next = new Array<T | undefined>(n).fill(undefined);
+    for (let k = 0; k < this.count; k++) next[k] = this.items[(this.head + k) & this.mask];
+    this.items = next;
+    this.mask = n - 1;
     this.head = 0;
   }
+}
+
+/**
+ * `new Promise(capture)` leaves its resolving functions here, to be taken at once: a request's
+ * promise without an executor closure (and the context it would capture) per request.
+ */
+let capturedResolve: (v: unknown) => void = () => undefined;
+let capturedReject: (e: Error) => void = () => undefined;
+function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 function numField(v: unknown, key: string): number | undefined {
@@ -349,9 +392,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private context = 0;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new ContextTable<Pending>();
+  /** Counts entries made, for their order (the table does not keep it). */
+  private seq = 0;
+  /** The timeouts of requests and dumps (one timer for all of them). */
+  private readonly deadlines = new Deadlines<Pending>((e) => this.expire(e));
   private readonly queue = new Fifo<Pending>();
+  /** Where requests waiting for a slot are encoded (slabs of ARENA_SIZE, see send()). */
+  private readonly arena = new Encoder('message', ARENA_SIZE);
   private inFlight = 0;
+  private pumpQueued = false;
+  /** Slots freed by replies since the last pump(). */
+  private freed = 0;
+  private readonly pumpTask = (): void => {
+    if (this.pumpQueued) this.pump();
+  };
   private queued = 0;
   private healthState: HealthState = 'down';
   private readonly subscribers = new Map<string, Set<(value: unknown) => void>>();
@@ -528,42 +583,116 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const link = this.link;
     if (link === null || link.dead || !link.installed || (!link.ready && kind !== 'internal')) return this.refuse('NOT_CONNECTED', name);
     const timeoutMs = opts?.timeoutMs ?? this.options.timeoutMs;
-    let plan: Plan;
-    let body: Buffer;
-    let ping: Buffer | null = null;
     const context = this.nextContext();
+    const dump = kind === 'dump';
+    let plan: Plan;
+    // Nothing waiting for a slot and room on the wire: the request is encoded straight into
+    // the transport's output buffer and is on its way when this returns (as pump() would send
+    // it); otherwise it is encoded into the arena and waits in the queue. Either way it is
+    // encoded now, so a bad value is refused here and later changes to `fields` do not matter.
+    const direct = this.queued === 0 && !link.needDrain && this.inFlight < this.options.maxInFlight && link.transport.isOpen;
+    let slab: Buffer | null = null;
+    let start = 0;
+    let end = 0;
     try {
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
-      plan = this.plan(link, name, kind === 'dump');
-      body = plan.request.encode({ ...fields, client_index: link.clientIndex, context }, plan.requestId);
-      if (kind === 'dump') ping = CONTROL_PING.encode({ client_index: link.clientIndex, context }, plan.pingId);
+      plan = this.plan(link, name, dump);
+      if (direct) {
+        const e = link.transport.beginFrame(name);
+        try {
+          plan.request.encodeInto(e, fields, plan.requestId, link.clientIndex, context);
+        } catch (err) {
+          link.transport.abortFrame();
+          throw err;
+        }
+      } else {
+        // The whole frame (header and body), so that queued requests that follow each other
+        // in a slab go out with one copy.
+        let a = this.arena;
+        if (a.buffer.length - a.offset < ARENA_MIN_FREE) a = a.reset(Buffer.allocUnsafe(ARENA_SIZE));
+        start = a.offset;
+        a.zeros(HEADER_SIZE).begin(name);
+        try {
+          plan.request.encodeInto(a, fields, plan.requestId, link.clientIndex, context);
+        } catch (err) {
+          a.seek(start);
+          throw err;
+        }
+        slab = a.buffer;
+        end = a.offset;
+        setFrameLength(slab, start, end - start - HEADER_SIZE);
+      }
     } catch (e) {
       this.counters.refused++;
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    return new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = {
-        kind,
-        name,
-        context,
-        link,
-        body,
-        ping,
-        reply: plan.reply,
-        items: kind === 'dump' ? [] : null,
-        timeoutMs,
-        windowed: true,
-        state: 'queued',
-        timer: null,
-        resolve,
-        reject,
-      };
-      entry.timer = setTimeout(() => this.expire(entry), timeoutMs);
-      this.pending.set(context, entry);
-      this.queue.push(entry);
-      this.queued++;
-      this.pump();
-    });
+    let ok = true;
+    if (direct) {
+      ok = link.transport.endFrame();
+      if (dump) ok = this.sendPing(link, context, plan.pingId) && ok;
+    }
+    const promise = new Promise<unknown>(capture);
+    const entry: Pending = {
+      kind,
+      name,
+      context,
+      seq: this.seq++,
+      link,
+      slab,
+      start,
+      end,
+      pingId: dump ? plan.pingId : -1,
+      reply: plan.reply,
+      items: dump ? [] : null,
+      timeoutMs,
+      windowed: true,
+      state: direct ? 'sent' : 'queued',
+      deadline: 0,
+      timedPrev: null,
+      timedNext: null,
+      timedList: null,
+      resolve: capturedResolve,
+      reject: capturedReject,
+    };
+    try {
+      this.deadlines.add(entry, timeoutMs);
+      this.pending.set(entry);
+      if (direct) {
+        this.sent(entry);
+        if (!ok) this.waitDrain(link);
+        // The window is full: nothing more goes out before replies come, so what is staged
+        // may as well leave now rather than at the end of the job.
+        else if (this.inFlight >= this.options.maxInFlight) link.transport.flushNow();
+      } else {
+        this.queue.push(entry);
+        this.queued++;
+        // Queued behind others or for want of a slot: pump() can only do something with room.
+        if (!link.needDrain && this.inFlight < this.options.maxInFlight) this.pump();
+      }
+    } catch (e) {
+      // As a throw in a promise executor would: the request fails, the caller does not throw.
+      entry.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return promise;
+  }
+
+  /** Everything pending, oldest first (the order they were made in, as a Map would keep it). */
+  private pendingInOrder(): Pending[] {
+    return this.pending.values().sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Counts an entry put on the wire. */
+  private sent(e: Pending): void {
+    this.inFlight++;
+    if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
+    if (e.kind !== 'internal') this.counters.requests++;
+  }
+
+  /** A dump's control_ping (same context): ends the stream of details. */
+  private sendPing(link: Link, context: number, pingId: number): boolean {
+    const e = link.transport.beginFrame('control_ping');
+    CONTROL_PING.encodeInto(e, {}, pingId, link.clientIndex, context);
+    return link.transport.endFrame();
   }
 
   /** Resolves what a request needs on this connection, or throws why it cannot be sent. */
@@ -611,50 +740,108 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  /** Puts queued requests on the wire while the window and the socket have room. */
+  /**
+   * Puts queued requests on the wire while the window and the socket have room. Requests that
+   * follow each other in an arena slab are copied to the transport in one piece.
+   */
   private pump(): void {
+    this.pumpQueued = false;
+    this.freed = 0;
     const link = this.link;
     if (link === null || link.dead) return;
-    while (!link.needDrain && this.inFlight < this.options.maxInFlight) {
-      const e = this.queue.shift();
-      if (e === undefined) return;
-      if (e.state !== 'queued') continue; // timed out while waiting
-      this.queued--;
-      if (e.link !== link) {
-        // Cannot happen (a link's entries are failed when it ends); never send an old id.
-        this.finish(e);
-        e.reject(new ConnectionError('DISCONNECTED', `${e.name} (context ${e.context}) was made for an earlier connection`, { request: e.name }));
-        continue;
+    const max = this.options.maxInFlight;
+    let ok = true;
+    let run: Buffer | null = null;
+    let runStart = 0;
+    let runEnd = 0;
+    let runFrames = 0;
+    try {
+      while (ok && !link.needDrain && this.inFlight < max) {
+        const e = this.queue.shift();
+        if (e === undefined) break;
+        if (e.state !== 'queued') continue; // timed out while waiting
+        this.queued--;
+        if (e.link !== link) {
+          // Cannot happen (a link's entries are failed when it ends); never send an old id.
+          this.finish(e);
+          e.reject(new ConnectionError('DISCONNECTED', `${e.name} (context ${e.context}) was made for an earlier connection`, { request: e.name }));
+          continue;
+        }
+        e.state = 'sent';
+        this.sent(e);
+        const slab = e.slab;
+        e.slab = null;
+        if (slab !== null) {
+          if (slab === run && e.start === runEnd) {
+            runEnd = e.end;
+            runFrames++;
+          } else {
+            if (run !== null) ok = link.transport.sendFrames(run, runStart, runEnd, runFrames);
+            run = slab;
+            runStart = e.start;
+            runEnd = e.end;
+            runFrames = 1;
+          }
+        }
+        if (e.pingId >= 0 || runEnd - runStart >= PUMP_RUN_MAX) {
+          // A dump's control_ping follows its request; a long run is handed over (and the
+          // socket's answer heard) before it grows further.
+          if (run !== null) ok = link.transport.sendFrames(run, runStart, runEnd, runFrames) && ok;
+          run = null;
+          if (e.pingId >= 0) ok = this.sendPing(link, e.context, e.pingId) && ok;
+        }
       }
-      e.state = 'sent';
-      this.inFlight++;
-      if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
-      if (e.kind !== 'internal') this.counters.requests++;
-      if (!this.write(link, e.body, e.ping)) return;
+      if (run !== null) ok = link.transport.sendFrames(run, runStart, runEnd, runFrames) && ok;
+    } catch (err) {
+      this.teardown(link, err instanceof Error ? err : new Error(String(err)));
+      return;
     }
+    if (!ok) this.waitDrain(link);
   }
 
-  /** Writes one or two bodies; false when the link is gone or the socket must drain first. */
-  private write(link: Link, body: Buffer, second: Buffer | null): boolean {
+  /**
+   * pump() at the end of the current job: replies that free slots come in batches (all the
+   * frames of one read), and the requests that take the slots then go out together.
+   */
+  private schedulePump(): void {
+    if (this.queued === 0) return;
+    if (++this.freed >= PUMP_EAGER) {
+      // A long read of replies: send what took the slots so far now, so that VPP works on it
+      // while the rest of the read is handled, instead of the two taking turns.
+      const link = this.link;
+      this.pump();
+      if (link !== null && !link.dead) link.transport.flushNow();
+      return;
+    }
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    void RESOLVED.then(this.pumpTask);
+  }
+
+  /** Writes one body (handshake, health ping); false when the link is gone or the socket must drain first. */
+  private write(link: Link, body: Buffer): boolean {
     let ok: boolean;
     try {
       ok = link.transport.send(body);
-      if (second !== null) ok = link.transport.send(second) && ok;
     } catch (e) {
       this.teardown(link, e instanceof Error ? e : new Error(String(e)));
       return false;
     }
-    if (!ok && !link.needDrain) {
-      link.needDrain = true;
-      link.transport.drained().then(
-        () => {
-          link.needDrain = false;
-          this.pump();
-        },
-        () => undefined, // the link is ending; onClose does the rest
-      );
-    }
+    if (!ok) this.waitDrain(link);
     return ok;
+  }
+
+  /** The socket's buffer is full: nothing more is sent until it drains. */
+  private waitDrain(link: Link): void {
+    if (link.needDrain) return;
+    link.needDrain = true;
+    link.transport.drained().then(
+      () => {
+        link.needDrain = false;
+        this.pump();
+      },
+      () => undefined, // the link is ending; onClose does the rest
+    );
   }
 
   private finish(e: Pending): void {
@@ -662,8 +849,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (e.state === 'queued') this.queued--;
     else if (e.windowed) this.inFlight--;
     e.state = 'done';
-    if (e.timer !== null) clearTimeout(e.timer);
-    e.timer = null;
+    e.slab = null;
+    this.deadlines.remove(e);
     if (this.pending.get(e.context) === e) this.pending.delete(e.context);
   }
 
@@ -686,7 +873,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private onBody(link: Link, body: Buffer): void {
     if (link.dead) return;
-    link.lastRx = performance.now();
+    link.lastRx = link.transport.receivedAt;
     try {
       this.route(link, body);
     } catch (e) {
@@ -745,32 +932,32 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (e.items !== null) {
       if (desc === e.reply) {
         e.items.push(value);
-        e.timer?.refresh();
+        this.deadlines.refresh(e);
         return;
       }
       if (desc === CONTROL_PING_REPLY) {
         this.finish(e);
         this.counters.replies++;
+        this.schedulePump();
         e.resolve(e.items);
-        this.pump();
         return;
       }
     } else if (desc === e.reply) {
       this.finish(e);
       this.counters.replies++;
       const retval = desc.hasRetval ? (numField(value, 'retval') ?? 0) : 0;
+      this.schedulePump();
       if (retval !== 0) {
         this.counters.apiErrors++;
         e.reject(new VppApiError(e.name, retval));
       } else {
         e.resolve(value);
       }
-      this.pump();
       return;
     }
     this.finish(e);
+    this.schedulePump();
     e.reject(new ConnectionError('UNEXPECTED_REPLY', `${e.name} (context ${e.context}) was answered with ${desc.name}`, { request: e.name }));
-    this.pump();
   }
 
   private dispatch(name: string, value: unknown): void {
@@ -870,7 +1057,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           () => reject(new ConnectionError('HANDSHAKE', `no sockclnt_create_reply from ${this.options.socketPath} within ${this.options.connectTimeoutMs} ms`)),
           left,
         );
-        this.write(link, messages.sockclnt_create.encode({ context, name: this.options.clientName }, SOCKCLNT_CREATE_ID), null);
+        this.write(link, messages.sockclnt_create.encode({ context, name: this.options.clientName }, SOCKCLNT_CREATE_ID));
       });
       if (handshakeTimer !== null) clearTimeout(handshakeTimer);
       if (link.dead) throw this.lastErrorValue ?? new ConnectionError('DISCONNECTED', 'the socket closed during the handshake');
@@ -990,22 +1177,28 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       kind: 'health',
       name: 'control_ping',
       context,
+      seq: this.seq++,
       link,
-      body,
-      ping: null,
+      slab: null,
+      start: 0,
+      end: 0,
+      pingId: -1,
       reply: CONTROL_PING_REPLY,
       items: null,
       timeoutMs: 0,
       windowed: false,
       state: 'sent',
-      timer: null,
+      deadline: 0,
+      timedPrev: null,
+      timedNext: null,
+      timedList: null,
       resolve: () => undefined,
       reject: () => undefined,
     };
-    this.pending.set(context, entry);
+    this.pending.set(entry);
     link.healthContext = context;
     this.counters.healthPings++;
-    this.write(link, body, null);
+    this.write(link, body);
   }
 
   private armWatchdog(link: Link, ms: number): void {
@@ -1043,7 +1236,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     link.handshake?.reject(error);
     link.handshake = null;
     const closed = error instanceof ConnectionError && error.code === 'CLOSED';
-    for (const e of [...this.pending.values()]) {
+    for (const e of this.pendingInOrder()) {
       if (e.link !== link) continue;
       this.finish(e);
       e.reject(
@@ -1080,7 +1273,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     // Requests still waiting for a slot never go out.
-    for (const e of [...this.pending.values()]) {
+    for (const e of this.pendingInOrder()) {
       if (e.state !== 'queued') continue;
       this.finish(e);
       e.reject(new ConnectionError('CLOSED', `${e.name} (context ${e.context}): close() was called before it was sent`, { request: e.name }));
@@ -1096,6 +1289,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
     }
     this.teardown(link, new ConnectionError('CLOSED', 'close() was called'));
+    if (this.deadlines.size === 0) this.deadlines.stop();
     await link.transport.close();
   }
 }

@@ -10,7 +10,10 @@
  *                        typed accessors + writeX/readX
  *   typedefs             `export interface X` + writeX(e, v)/readX(d)
  *   messages             `export interface X` + encodeX(v, msgId)/decodeX(body) + XMessage
- *                        descriptor (name, crc, nameCrc, header fields)
+ *                        descriptor (name, crc, nameCrc, header fields); encodeXInto(e, v,
+ *                        msgId, clientIndex?, context?) writes the body into a shared encoder
+ *                        (encodeX is it on a new one); decodeX of integer-and-bool messages
+ *                        reads in place when the size is right
  *   messages, services, MODULE: the module's tables for the registry
  *
  * Field mapping: u8..u32, i8..i32, f64 -> number; u64/i64 -> bigint; bool -> boolean;
@@ -21,7 +24,7 @@
  * Output is deterministic: no timestamps or absolute paths, everything sorted.
  */
 import type { ApiField, ApiFile, ApiStruct } from './apijson.js';
-import { type ApiModel, ModelError, type Prim, type TypeDef, type TypeRef } from './model.js';
+import { type ApiModel, ModelError, PRIM_SIZE, type Prim, type TypeDef, type TypeRef } from './model.js';
 
 export interface EmitOptions {
   /** Import specifier of the codec from the generated files. */
@@ -182,7 +185,7 @@ export class ModuleEmitter {
       if (bytes) return { tsType: 'Buffer', write: (x) => `e.fixedBytes(${x}, ${n}, ${name})`, read: () => `d.bytes(${n})` };
       return {
         tsType: `${el.tsType}[]`,
-        write: (x) => `e.array(${x}, (x) => ${el.write('x', f.name)}, ${name}, ${n})`,
+        write: (x) => `for (let i = 0, a = e.checkArray(${x}, ${name}, ${n}); i < a.length; i++) ${el.write('a[i]', f.name)}`,
         read: () => `d.array(${n}, () => ${el.read})`,
       };
     }
@@ -191,7 +194,7 @@ export class ModuleEmitter {
       if (bytes) return { tsType: 'Buffer', write: (x) => `e.bytes(${x}, ${name})`, read: (c) => `d.bytes(${c ?? '0'})` };
       return {
         tsType: `${el.tsType}[]`,
-        write: (x) => `e.array(${x}, (x) => ${el.write('x', f.name)}, ${name})`,
+        write: (x) => `for (let i = 0, a = e.checkArray(${x}, ${name}); i < a.length; i++) ${el.write('a[i]', f.name)}`,
         read: (c) => `d.array(d.count(${c ?? '0'}, ${el.min}), () => ${el.read})`,
       };
     }
@@ -201,7 +204,7 @@ export class ModuleEmitter {
     const size = el.fixed;
     return {
       tsType: `${el.tsType}[]`,
-      write: (x) => `e.array(${x}, (x) => ${el.write('x', f.name)}, ${name})`,
+      write: (x) => `for (let i = 0, a = e.checkArray(${x}, ${name}); i < a.length; i++) ${el.write('a[i]', f.name)}`,
       read: () => `d.array(d.restCount(${size}), () => ${el.read})`,
     };
   }
@@ -210,7 +213,11 @@ export class ModuleEmitter {
    * The body of a struct's (or message's) interface, writer and reader. `skip` fields (the
    * message id) are written/read by the caller.
    */
-  private structParts(def: ApiStruct, skip: number): { iface: string[]; write: string[]; read: string[]; ret: string } {
+  private structParts(
+    def: ApiStruct,
+    skip: number,
+    writeFrom: ReadonlyMap<string, string> = new Map(),
+  ): { iface: string[]; write: string[]; read: string[]; ret: string } {
     const fields = def.fields.slice(skip);
     const countOf = new Map<string, ApiField>();
     fields.forEach((f, i) => {
@@ -256,13 +263,48 @@ export class ModuleEmitter {
         if (typeof f.options.discriminator === 'string') notes.push(`which member is set depends on \`${f.options.discriminator}\``);
         if (notes.length > 0) iface.push(`  /** ${notes.join('; ')} */`);
         iface.push(`  ${f.name}: ${c.tsType};`);
-        write.push(`  ${c.write(`v.${f.name}`)};`);
+        write.push(`  ${c.write(writeFrom.get(f.name) ?? `v.${f.name}`)};`);
         const count = f.lengthField !== null ? (local.get(f.lengthField) ?? null) : null;
         read.push(`  const ${v} = ${c.read(count)};`);
       }
       ret.push(`${f.name}: ${v}`);
     });
     return { iface, write, read, ret: ret.length > 0 ? `{ ${ret.join(', ')} }` : '{}' };
+  }
+
+  /** The integer (or bool) a field is on the wire, when it is a single one; else null. */
+  private scalarPrim(f: ApiField): Exclude<Prim, 'u64' | 'i64' | 'f64'> | null {
+    if (f.length !== null || f.lengthField !== null) return null;
+    let ref = this.model.resolve(f.type, this.module);
+    while (ref.kind === 'alias' && ref.def.length === null) ref = this.model.resolve(ref.def.type, ref.module);
+    const p = ref.kind === 'prim' ? ref.prim : ref.kind === 'enum' ? ref.def.enumtype : null;
+    return p === null || p === 'u64' || p === 'i64' || p === 'f64' ? null : p;
+  }
+
+  /**
+   * For a message of integer and bool fields only: the value read straight from `body` (after
+   * the 2-byte id), as one object literal with the fields in the decoder's order; else null.
+   */
+  private inPlaceRead(fields: readonly ApiField[]): string | null {
+    if (fields.length === 0) return null;
+    const parts: string[] = [];
+    let at = 2;
+    for (const f of fields) {
+      const p = this.scalarPrim(f);
+      if (p === null) return null;
+      const b = (i: number): string => `body[${at + i}]`;
+      let x: string;
+      if (p === 'u8') x = b(0);
+      else if (p === 'i8') x = `(${b(0)} << 24) >> 24`;
+      else if (p === 'bool') x = `${b(0)} !== 0`;
+      else if (p === 'u16') x = `(${b(0)} << 8) | ${b(1)}`;
+      else if (p === 'i16') x = `((${b(0)} << 24) | (${b(1)} << 16)) >> 16`;
+      else if (p === 'u32') x = `((${b(0)} << 24) | (${b(1)} << 16) | (${b(2)} << 8) | ${b(3)}) >>> 0`;
+      else x = `(${b(0)} << 24) | (${b(1)} << 16) | (${b(2)} << 8) | ${b(3)}`;
+      parts.push(`${f.name}: ${x}`);
+      at += PRIM_SIZE[p];
+    }
+    return `{ ${parts.join(', ')} }`;
   }
 
   private emitEnums(defs: TypeDef[]): void {
@@ -378,6 +420,7 @@ export class ModuleEmitter {
     for (const m of msgs) {
       const name = this.declare(pascal(m.name));
       const enc = this.declare(`encode${name}`);
+      const into = this.declare(`encode${name}Into`);
       const dec = this.declare(`decode${name}`);
       const desc = this.declare(`${name}Message`);
       const crc = m.crc as string;
@@ -388,20 +431,44 @@ export class ModuleEmitter {
         fixed = fixed === null || s === null ? null : fixed + s;
         min += this.model.fieldMinSize(f, this.module);
       }
-      const parts = this.structParts(m, 1);
       const fields = m.fields.slice(1);
       const has = (n: string, t?: string): boolean => fields.some((f) => f.name === n && (t === undefined || f.type === t) && f.length === null);
+      // The header fields can be given apart from the value: the connection fills them in
+      // without copying the caller's fields into a new object.
+      const header = new Map<string, string>();
+      if (has('client_index', 'u32')) header.set('client_index', 'clientIndex');
+      if (has('context', 'u32')) header.set('context', 'context');
+      const parts = this.structParts(m, 1, header);
       const empty = fields.length === 0;
       this.out.push(`/** message ${m.name} (crc ${crc}): ${fixed === null ? `variable size, at least ${min}` : fixed} bytes */`);
       if (empty) this.out.push(`export type ${name} = Record<string, never>;`);
       else this.out.push(`export interface ${name} {`, ...parts.iface, '}');
-      this.out.push(`export function ${enc}(${empty ? '_v' : 'v'}: ${name}, msgId: number): Buffer {`);
+      this.out.push(`export function ${enc}(v: ${name}, msgId: number): Buffer {`);
       this.out.push(`  const e = new ${this.useCodec('Encoder')}(${q(m.name)}, ${fixed ?? Math.max(64, min)});`);
-      this.out.push(`  e.u16(msgId, '_vl_msg_id');`);
-      this.out.push(...parts.write);
+      this.out.push(`  ${into}(e, v, msgId);`);
       this.out.push('  return e.finish();');
       this.out.push('}');
+      const headerParams: string[] = [];
+      if (header.size > 0) {
+        headerParams.push(header.has('client_index') ? 'clientIndex: number = v.client_index' : '_clientIndex?: number');
+        if (header.has('context')) headerParams.push('context: number = v.context');
+      }
+      this.out.push(`/**`);
+      this.out.push(` * Writes the body (message id first) at \`e\`'s offset, into a buffer shared with other messages.`);
+      if (header.size > 0) this.out.push(` * ${[...header.keys()].join(' and ')}, when given, ${header.size > 1 ? 'are' : 'is'} written instead of the value's.`);
+      this.out.push(` */`);
+      const params = [`e: ${this.useCodec('Encoder')}`, `${empty ? '_v' : 'v'}: ${name}`, 'msgId: number', ...headerParams];
+      this.out.push(`export function ${into}(${params.join(', ')}): void {`);
+      this.out.push(`  e.u16(msgId, '_vl_msg_id');`);
+      this.out.push(...parts.write);
+      this.out.push('}');
       this.out.push(`export function ${dec}(body: Uint8Array): ${name} {`);
+      const inPlace = this.inPlaceRead(fields);
+      if (inPlace !== null && fixed !== null) {
+        // The common reply shape (context, retval, a few integers): read in place when the
+        // size is right; any other size takes the checked path below, which says what is wrong.
+        this.out.push(`  if (body.length === ${fixed}) return ${inPlace};`);
+      }
       this.out.push(`  const d = new ${this.useCodec('Decoder')}(body, ${q(m.name)});`);
       this.out.push('  d.u16(); // _vl_msg_id: assigned per connection, not part of the value');
       this.out.push(...parts.read);
@@ -419,6 +486,7 @@ export class ModuleEmitter {
       this.out.push(`  hasRetval: ${has('retval', 'i32')},`);
       this.out.push(`  fixedSize: ${fixed === null ? 'null' : fixed},`);
       this.out.push(`  encode: ${enc},`);
+      this.out.push(`  encodeInto: ${into},`);
       this.out.push(`  decode: ${dec},`);
       this.out.push('};');
       this.out.push('');

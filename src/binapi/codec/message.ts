@@ -8,6 +8,8 @@
  * connect and passes the id to encode(). decode() skips the id (the caller already read it with
  * readMsgId() to pick the descriptor).
  */
+import type { Encoder } from './encoder.js';
+
 export interface MessageDescriptor<T> {
   /** The message name from the .api file, e.g. `sw_interface_details`. */
   readonly name: string;
@@ -29,6 +31,15 @@ export interface MessageDescriptor<T> {
   readonly fixedSize: number | null;
   /** The body: the u16 message id, then the fields. */
   encode(message: T, msgId: number): Buffer;
+  /**
+   * The same bytes written at `e`'s current offset (it grows as needed): for a caller that
+   * puts many messages into one buffer (the transport's output). `clientIndex` and `context`,
+   * when given, are written instead of the message's own (messages without those fields ignore
+   * them), so a request's fields need not be copied into a new value to add its header. Throws
+   * CodecError, and may have written part of the body by then: the caller rolls back with
+   * e.seek().
+   */
+  encodeInto(e: Encoder, message: T, msgId: number, clientIndex?: number, context?: number): void;
   /** A body (starting with its u16 message id) to the message; throws CodecError. */
   decode(body: Uint8Array): T;
 }

@@ -85,7 +85,7 @@ export function writeFibPath(e: Encoder, v: FibPath): void {
   e.u32(v.proto, 'proto');
   writeFibPathNh(e, v.nh);
   e.u8(v.n_labels, 'n_labels');
-  e.array(v.label_stack, (x) => writeFibMplsLabel(e, x), 'label_stack', 16);
+  for (let i = 0, a = e.checkArray(v.label_stack, 'label_stack', 16); i < a.length; i++) writeFibMplsLabel(e, a[i]);
 }
 export function readFibPath(d: Decoder): FibPath {
   const f0 = d.u32();

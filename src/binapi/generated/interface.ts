@@ -14,14 +14,22 @@ export interface CollectDetailedInterfaceStats {
 }
 export function encodeCollectDetailedInterfaceStats(v: CollectDetailedInterfaceStats, msgId: number): Buffer {
   const e = new Encoder('collect_detailed_interface_stats', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.enable_disable, 'enable_disable');
+  encodeCollectDetailedInterfaceStatsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCollectDetailedInterfaceStatsInto(e: Encoder, v: CollectDetailedInterfaceStats, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.enable_disable, 'enable_disable');
+}
 export function decodeCollectDetailedInterfaceStats(body: Uint8Array): CollectDetailedInterfaceStats {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, enable_disable: body[14] !== 0 };
   const d = new Decoder(body, 'collect_detailed_interface_stats');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -42,6 +50,7 @@ export const CollectDetailedInterfaceStatsMessage: MessageDescriptor<CollectDeta
   hasRetval: false,
   fixedSize: 15,
   encode: encodeCollectDetailedInterfaceStats,
+  encodeInto: encodeCollectDetailedInterfaceStatsInto,
   decode: decodeCollectDetailedInterfaceStats,
 };
 
@@ -52,12 +61,20 @@ export interface CollectDetailedInterfaceStatsReply {
 }
 export function encodeCollectDetailedInterfaceStatsReply(v: CollectDetailedInterfaceStatsReply, msgId: number): Buffer {
   const e = new Encoder('collect_detailed_interface_stats_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeCollectDetailedInterfaceStatsReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCollectDetailedInterfaceStatsReplyInto(e: Encoder, v: CollectDetailedInterfaceStatsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeCollectDetailedInterfaceStatsReply(body: Uint8Array): CollectDetailedInterfaceStatsReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'collect_detailed_interface_stats_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -76,6 +93,7 @@ export const CollectDetailedInterfaceStatsReplyMessage: MessageDescriptor<Collec
   hasRetval: true,
   fixedSize: 10,
   encode: encodeCollectDetailedInterfaceStatsReply,
+  encodeInto: encodeCollectDetailedInterfaceStatsReplyInto,
   decode: decodeCollectDetailedInterfaceStatsReply,
 };
 
@@ -87,11 +105,18 @@ export interface CreateLoopback {
 }
 export function encodeCreateLoopback(v: CreateLoopback, msgId: number): Buffer {
   const e = new Encoder('create_loopback', 16);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.fixedBytes(v.mac_address, 6, 'mac_address');
+  encodeCreateLoopbackInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCreateLoopbackInto(e: Encoder, v: CreateLoopback, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.fixedBytes(v.mac_address, 6, 'mac_address');
 }
 export function decodeCreateLoopback(body: Uint8Array): CreateLoopback {
   const d = new Decoder(body, 'create_loopback');
@@ -113,6 +138,7 @@ export const CreateLoopbackMessage: MessageDescriptor<CreateLoopback> = {
   hasRetval: false,
   fixedSize: 16,
   encode: encodeCreateLoopback,
+  encodeInto: encodeCreateLoopbackInto,
   decode: decodeCreateLoopback,
 };
 
@@ -126,13 +152,20 @@ export interface CreateLoopbackInstance {
 }
 export function encodeCreateLoopbackInstance(v: CreateLoopbackInstance, msgId: number): Buffer {
   const e = new Encoder('create_loopback_instance', 21);
+  encodeCreateLoopbackInstanceInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCreateLoopbackInstanceInto(e: Encoder, v: CreateLoopbackInstance, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.fixedBytes(v.mac_address, 6, 'mac_address');
   e.bool(v.is_specified, 'is_specified');
   e.u32(v.user_instance, 'user_instance');
-  return e.finish();
 }
 export function decodeCreateLoopbackInstance(body: Uint8Array): CreateLoopbackInstance {
   const d = new Decoder(body, 'create_loopback_instance');
@@ -156,6 +189,7 @@ export const CreateLoopbackInstanceMessage: MessageDescriptor<CreateLoopbackInst
   hasRetval: false,
   fixedSize: 21,
   encode: encodeCreateLoopbackInstance,
+  encodeInto: encodeCreateLoopbackInstanceInto,
   decode: decodeCreateLoopbackInstance,
 };
 
@@ -167,13 +201,21 @@ export interface CreateLoopbackInstanceReply {
 }
 export function encodeCreateLoopbackInstanceReply(v: CreateLoopbackInstanceReply, msgId: number): Buffer {
   const e = new Encoder('create_loopback_instance_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeCreateLoopbackInstanceReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCreateLoopbackInstanceReplyInto(e: Encoder, v: CreateLoopbackInstanceReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeCreateLoopbackInstanceReply(body: Uint8Array): CreateLoopbackInstanceReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'create_loopback_instance_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -193,6 +235,7 @@ export const CreateLoopbackInstanceReplyMessage: MessageDescriptor<CreateLoopbac
   hasRetval: true,
   fixedSize: 14,
   encode: encodeCreateLoopbackInstanceReply,
+  encodeInto: encodeCreateLoopbackInstanceReplyInto,
   decode: decodeCreateLoopbackInstanceReply,
 };
 
@@ -204,13 +247,21 @@ export interface CreateLoopbackReply {
 }
 export function encodeCreateLoopbackReply(v: CreateLoopbackReply, msgId: number): Buffer {
   const e = new Encoder('create_loopback_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeCreateLoopbackReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCreateLoopbackReplyInto(e: Encoder, v: CreateLoopbackReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeCreateLoopbackReply(body: Uint8Array): CreateLoopbackReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'create_loopback_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -230,6 +281,7 @@ export const CreateLoopbackReplyMessage: MessageDescriptor<CreateLoopbackReply> 
   hasRetval: true,
   fixedSize: 14,
   encode: encodeCreateLoopbackReply,
+  encodeInto: encodeCreateLoopbackReplyInto,
   decode: decodeCreateLoopbackReply,
 };
 
@@ -245,17 +297,25 @@ export interface CreateSubif {
 }
 export function encodeCreateSubif(v: CreateSubif, msgId: number): Buffer {
   const e = new Encoder('create_subif', 26);
+  encodeCreateSubifInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCreateSubifInto(e: Encoder, v: CreateSubif, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.sub_id, 'sub_id');
   e.u32(v.sub_if_flags, 'sub_if_flags');
   e.u16(v.outer_vlan_id, 'outer_vlan_id');
   e.u16(v.inner_vlan_id, 'inner_vlan_id');
-  return e.finish();
 }
 export function decodeCreateSubif(body: Uint8Array): CreateSubif {
+  if (body.length === 26) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, sub_id: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, sub_if_flags: ((body[18] << 24) | (body[19] << 16) | (body[20] << 8) | body[21]) >>> 0, outer_vlan_id: (body[22] << 8) | body[23], inner_vlan_id: (body[24] << 8) | body[25] };
   const d = new Decoder(body, 'create_subif');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -279,6 +339,7 @@ export const CreateSubifMessage: MessageDescriptor<CreateSubif> = {
   hasRetval: false,
   fixedSize: 26,
   encode: encodeCreateSubif,
+  encodeInto: encodeCreateSubifInto,
   decode: decodeCreateSubif,
 };
 
@@ -290,13 +351,21 @@ export interface CreateSubifReply {
 }
 export function encodeCreateSubifReply(v: CreateSubifReply, msgId: number): Buffer {
   const e = new Encoder('create_subif_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeCreateSubifReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCreateSubifReplyInto(e: Encoder, v: CreateSubifReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeCreateSubifReply(body: Uint8Array): CreateSubifReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'create_subif_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -316,6 +385,7 @@ export const CreateSubifReplyMessage: MessageDescriptor<CreateSubifReply> = {
   hasRetval: true,
   fixedSize: 14,
   encode: encodeCreateSubifReply,
+  encodeInto: encodeCreateSubifReplyInto,
   decode: decodeCreateSubifReply,
 };
 
@@ -328,14 +398,22 @@ export interface CreateVlanSubif {
 }
 export function encodeCreateVlanSubif(v: CreateVlanSubif, msgId: number): Buffer {
   const e = new Encoder('create_vlan_subif', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u32(v.vlan_id, 'vlan_id');
+  encodeCreateVlanSubifInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCreateVlanSubifInto(e: Encoder, v: CreateVlanSubif, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u32(v.vlan_id, 'vlan_id');
+}
 export function decodeCreateVlanSubif(body: Uint8Array): CreateVlanSubif {
+  if (body.length === 18) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, vlan_id: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'create_vlan_subif');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -356,6 +434,7 @@ export const CreateVlanSubifMessage: MessageDescriptor<CreateVlanSubif> = {
   hasRetval: false,
   fixedSize: 18,
   encode: encodeCreateVlanSubif,
+  encodeInto: encodeCreateVlanSubifInto,
   decode: decodeCreateVlanSubif,
 };
 
@@ -367,13 +446,21 @@ export interface CreateVlanSubifReply {
 }
 export function encodeCreateVlanSubifReply(v: CreateVlanSubifReply, msgId: number): Buffer {
   const e = new Encoder('create_vlan_subif_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeCreateVlanSubifReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCreateVlanSubifReplyInto(e: Encoder, v: CreateVlanSubifReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeCreateVlanSubifReply(body: Uint8Array): CreateVlanSubifReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'create_vlan_subif_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -393,6 +480,7 @@ export const CreateVlanSubifReplyMessage: MessageDescriptor<CreateVlanSubifReply
   hasRetval: true,
   fixedSize: 14,
   encode: encodeCreateVlanSubifReply,
+  encodeInto: encodeCreateVlanSubifReplyInto,
   decode: decodeCreateVlanSubifReply,
 };
 
@@ -404,13 +492,21 @@ export interface DeleteLoopback {
 }
 export function encodeDeleteLoopback(v: DeleteLoopback, msgId: number): Buffer {
   const e = new Encoder('delete_loopback', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeDeleteLoopbackInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeDeleteLoopbackInto(e: Encoder, v: DeleteLoopback, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeDeleteLoopback(body: Uint8Array): DeleteLoopback {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'delete_loopback');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -430,6 +526,7 @@ export const DeleteLoopbackMessage: MessageDescriptor<DeleteLoopback> = {
   hasRetval: false,
   fixedSize: 14,
   encode: encodeDeleteLoopback,
+  encodeInto: encodeDeleteLoopbackInto,
   decode: decodeDeleteLoopback,
 };
 
@@ -440,12 +537,20 @@ export interface DeleteLoopbackReply {
 }
 export function encodeDeleteLoopbackReply(v: DeleteLoopbackReply, msgId: number): Buffer {
   const e = new Encoder('delete_loopback_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeDeleteLoopbackReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeDeleteLoopbackReplyInto(e: Encoder, v: DeleteLoopbackReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeDeleteLoopbackReply(body: Uint8Array): DeleteLoopbackReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'delete_loopback_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -464,6 +569,7 @@ export const DeleteLoopbackReplyMessage: MessageDescriptor<DeleteLoopbackReply> 
   hasRetval: true,
   fixedSize: 10,
   encode: encodeDeleteLoopbackReply,
+  encodeInto: encodeDeleteLoopbackReplyInto,
   decode: decodeDeleteLoopbackReply,
 };
 
@@ -475,13 +581,21 @@ export interface DeleteSubif {
 }
 export function encodeDeleteSubif(v: DeleteSubif, msgId: number): Buffer {
   const e = new Encoder('delete_subif', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeDeleteSubifInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeDeleteSubifInto(e: Encoder, v: DeleteSubif, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeDeleteSubif(body: Uint8Array): DeleteSubif {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'delete_subif');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -501,6 +615,7 @@ export const DeleteSubifMessage: MessageDescriptor<DeleteSubif> = {
   hasRetval: false,
   fixedSize: 14,
   encode: encodeDeleteSubif,
+  encodeInto: encodeDeleteSubifInto,
   decode: decodeDeleteSubif,
 };
 
@@ -511,12 +626,20 @@ export interface DeleteSubifReply {
 }
 export function encodeDeleteSubifReply(v: DeleteSubifReply, msgId: number): Buffer {
   const e = new Encoder('delete_subif_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeDeleteSubifReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeDeleteSubifReplyInto(e: Encoder, v: DeleteSubifReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeDeleteSubifReply(body: Uint8Array): DeleteSubifReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'delete_subif_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -535,6 +658,7 @@ export const DeleteSubifReplyMessage: MessageDescriptor<DeleteSubifReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodeDeleteSubifReply,
+  encodeInto: encodeDeleteSubifReplyInto,
   decode: decodeDeleteSubifReply,
 };
 
@@ -547,14 +671,22 @@ export interface HwInterfaceSetMtu {
 }
 export function encodeHwInterfaceSetMtu(v: HwInterfaceSetMtu, msgId: number): Buffer {
   const e = new Encoder('hw_interface_set_mtu', 16);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u16(v.mtu, 'mtu');
+  encodeHwInterfaceSetMtuInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeHwInterfaceSetMtuInto(e: Encoder, v: HwInterfaceSetMtu, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u16(v.mtu, 'mtu');
+}
 export function decodeHwInterfaceSetMtu(body: Uint8Array): HwInterfaceSetMtu {
+  if (body.length === 16) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, mtu: (body[14] << 8) | body[15] };
   const d = new Decoder(body, 'hw_interface_set_mtu');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -575,6 +707,7 @@ export const HwInterfaceSetMtuMessage: MessageDescriptor<HwInterfaceSetMtu> = {
   hasRetval: false,
   fixedSize: 16,
   encode: encodeHwInterfaceSetMtu,
+  encodeInto: encodeHwInterfaceSetMtuInto,
   decode: decodeHwInterfaceSetMtu,
 };
 
@@ -585,12 +718,20 @@ export interface HwInterfaceSetMtuReply {
 }
 export function encodeHwInterfaceSetMtuReply(v: HwInterfaceSetMtuReply, msgId: number): Buffer {
   const e = new Encoder('hw_interface_set_mtu_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeHwInterfaceSetMtuReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeHwInterfaceSetMtuReplyInto(e: Encoder, v: HwInterfaceSetMtuReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeHwInterfaceSetMtuReply(body: Uint8Array): HwInterfaceSetMtuReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'hw_interface_set_mtu_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -609,6 +750,7 @@ export const HwInterfaceSetMtuReplyMessage: MessageDescriptor<HwInterfaceSetMtuR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeHwInterfaceSetMtuReply,
+  encodeInto: encodeHwInterfaceSetMtuReplyInto,
   decode: decodeHwInterfaceSetMtuReply,
 };
 
@@ -621,14 +763,22 @@ export interface InterfaceNameRenumber {
 }
 export function encodeInterfaceNameRenumber(v: InterfaceNameRenumber, msgId: number): Buffer {
   const e = new Encoder('interface_name_renumber', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u32(v.new_show_dev_instance, 'new_show_dev_instance');
+  encodeInterfaceNameRenumberInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeInterfaceNameRenumberInto(e: Encoder, v: InterfaceNameRenumber, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u32(v.new_show_dev_instance, 'new_show_dev_instance');
+}
 export function decodeInterfaceNameRenumber(body: Uint8Array): InterfaceNameRenumber {
+  if (body.length === 18) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, new_show_dev_instance: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'interface_name_renumber');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -649,6 +799,7 @@ export const InterfaceNameRenumberMessage: MessageDescriptor<InterfaceNameRenumb
   hasRetval: false,
   fixedSize: 18,
   encode: encodeInterfaceNameRenumber,
+  encodeInto: encodeInterfaceNameRenumberInto,
   decode: decodeInterfaceNameRenumber,
 };
 
@@ -659,12 +810,20 @@ export interface InterfaceNameRenumberReply {
 }
 export function encodeInterfaceNameRenumberReply(v: InterfaceNameRenumberReply, msgId: number): Buffer {
   const e = new Encoder('interface_name_renumber_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeInterfaceNameRenumberReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeInterfaceNameRenumberReplyInto(e: Encoder, v: InterfaceNameRenumberReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeInterfaceNameRenumberReply(body: Uint8Array): InterfaceNameRenumberReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'interface_name_renumber_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -683,6 +842,7 @@ export const InterfaceNameRenumberReplyMessage: MessageDescriptor<InterfaceNameR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeInterfaceNameRenumberReply,
+  encodeInto: encodeInterfaceNameRenumberReplyInto,
   decode: decodeInterfaceNameRenumberReply,
 };
 
@@ -694,11 +854,18 @@ export interface PcapSetFilterFunction {
 }
 export function encodePcapSetFilterFunction(v: PcapSetFilterFunction, msgId: number): Buffer {
   const e = new Encoder('pcap_set_filter_function', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.string(v.filter_function_name, 'filter_function_name');
+  encodePcapSetFilterFunctionInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodePcapSetFilterFunctionInto(e: Encoder, v: PcapSetFilterFunction, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.string(v.filter_function_name, 'filter_function_name');
 }
 export function decodePcapSetFilterFunction(body: Uint8Array): PcapSetFilterFunction {
   const d = new Decoder(body, 'pcap_set_filter_function');
@@ -720,6 +887,7 @@ export const PcapSetFilterFunctionMessage: MessageDescriptor<PcapSetFilterFuncti
   hasRetval: false,
   fixedSize: null,
   encode: encodePcapSetFilterFunction,
+  encodeInto: encodePcapSetFilterFunctionInto,
   decode: decodePcapSetFilterFunction,
 };
 
@@ -730,12 +898,20 @@ export interface PcapSetFilterFunctionReply {
 }
 export function encodePcapSetFilterFunctionReply(v: PcapSetFilterFunctionReply, msgId: number): Buffer {
   const e = new Encoder('pcap_set_filter_function_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodePcapSetFilterFunctionReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodePcapSetFilterFunctionReplyInto(e: Encoder, v: PcapSetFilterFunctionReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodePcapSetFilterFunctionReply(body: Uint8Array): PcapSetFilterFunctionReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'pcap_set_filter_function_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -754,6 +930,7 @@ export const PcapSetFilterFunctionReplyMessage: MessageDescriptor<PcapSetFilterF
   hasRetval: true,
   fixedSize: 10,
   encode: encodePcapSetFilterFunctionReply,
+  encodeInto: encodePcapSetFilterFunctionReplyInto,
   decode: decodePcapSetFilterFunctionReply,
 };
 
@@ -764,12 +941,20 @@ export interface PcapTraceOff {
 }
 export function encodePcapTraceOff(v: PcapTraceOff, msgId: number): Buffer {
   const e = new Encoder('pcap_trace_off', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodePcapTraceOffInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodePcapTraceOffInto(e: Encoder, v: PcapTraceOff, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodePcapTraceOff(body: Uint8Array): PcapTraceOff {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'pcap_trace_off');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -788,6 +973,7 @@ export const PcapTraceOffMessage: MessageDescriptor<PcapTraceOff> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodePcapTraceOff,
+  encodeInto: encodePcapTraceOffInto,
   decode: decodePcapTraceOff,
 };
 
@@ -798,12 +984,20 @@ export interface PcapTraceOffReply {
 }
 export function encodePcapTraceOffReply(v: PcapTraceOffReply, msgId: number): Buffer {
   const e = new Encoder('pcap_trace_off_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodePcapTraceOffReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodePcapTraceOffReplyInto(e: Encoder, v: PcapTraceOffReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodePcapTraceOffReply(body: Uint8Array): PcapTraceOffReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'pcap_trace_off_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -822,6 +1016,7 @@ export const PcapTraceOffReplyMessage: MessageDescriptor<PcapTraceOffReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodePcapTraceOffReply,
+  encodeInto: encodePcapTraceOffReplyInto,
   decode: decodePcapTraceOffReply,
 };
 
@@ -847,9 +1042,17 @@ export interface PcapTraceOn {
 }
 export function encodePcapTraceOn(v: PcapTraceOn, msgId: number): Buffer {
   const e = new Encoder('pcap_trace_on', 220);
+  encodePcapTraceOnInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodePcapTraceOnInto(e: Encoder, v: PcapTraceOn, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.capture_rx, 'capture_rx');
   e.bool(v.capture_tx, 'capture_tx');
   e.bool(v.capture_drop, 'capture_drop');
@@ -861,7 +1064,6 @@ export function encodePcapTraceOn(v: PcapTraceOn, msgId: number): Buffer {
   e.u32(v.sw_if_index, 'sw_if_index');
   e.fixedString(v.error, 128, 'error');
   e.fixedString(v.filename, 64, 'filename');
-  return e.finish();
 }
 export function decodePcapTraceOn(body: Uint8Array): PcapTraceOn {
   const d = new Decoder(body, 'pcap_trace_on');
@@ -893,6 +1095,7 @@ export const PcapTraceOnMessage: MessageDescriptor<PcapTraceOn> = {
   hasRetval: false,
   fixedSize: 220,
   encode: encodePcapTraceOn,
+  encodeInto: encodePcapTraceOnInto,
   decode: decodePcapTraceOn,
 };
 
@@ -903,12 +1106,20 @@ export interface PcapTraceOnReply {
 }
 export function encodePcapTraceOnReply(v: PcapTraceOnReply, msgId: number): Buffer {
   const e = new Encoder('pcap_trace_on_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodePcapTraceOnReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodePcapTraceOnReplyInto(e: Encoder, v: PcapTraceOnReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodePcapTraceOnReply(body: Uint8Array): PcapTraceOnReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'pcap_trace_on_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -927,6 +1138,7 @@ export const PcapTraceOnReplyMessage: MessageDescriptor<PcapTraceOnReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodePcapTraceOnReply,
+  encodeInto: encodePcapTraceOnReplyInto,
   decode: decodePcapTraceOnReply,
 };
 
@@ -941,14 +1153,21 @@ export interface SwInterfaceAddDelAddress {
 }
 export function encodeSwInterfaceAddDelAddress(v: SwInterfaceAddDelAddress, msgId: number): Buffer {
   const e = new Encoder('sw_interface_add_del_address', 34);
+  encodeSwInterfaceAddDelAddressInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceAddDelAddressInto(e: Encoder, v: SwInterfaceAddDelAddress, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.bool(v.is_add, 'is_add');
   e.bool(v.del_all, 'del_all');
   writeAddressWithPrefix(e, v.prefix);
-  return e.finish();
 }
 export function decodeSwInterfaceAddDelAddress(body: Uint8Array): SwInterfaceAddDelAddress {
   const d = new Decoder(body, 'sw_interface_add_del_address');
@@ -973,6 +1192,7 @@ export const SwInterfaceAddDelAddressMessage: MessageDescriptor<SwInterfaceAddDe
   hasRetval: false,
   fixedSize: 34,
   encode: encodeSwInterfaceAddDelAddress,
+  encodeInto: encodeSwInterfaceAddDelAddressInto,
   decode: decodeSwInterfaceAddDelAddress,
 };
 
@@ -983,12 +1203,20 @@ export interface SwInterfaceAddDelAddressReply {
 }
 export function encodeSwInterfaceAddDelAddressReply(v: SwInterfaceAddDelAddressReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_add_del_address_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceAddDelAddressReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceAddDelAddressReplyInto(e: Encoder, v: SwInterfaceAddDelAddressReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceAddDelAddressReply(body: Uint8Array): SwInterfaceAddDelAddressReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_add_del_address_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1007,6 +1235,7 @@ export const SwInterfaceAddDelAddressReplyMessage: MessageDescriptor<SwInterface
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceAddDelAddressReply,
+  encodeInto: encodeSwInterfaceAddDelAddressReplyInto,
   decode: decodeSwInterfaceAddDelAddressReply,
 };
 
@@ -1020,13 +1249,20 @@ export interface SwInterfaceAddDelMacAddress {
 }
 export function encodeSwInterfaceAddDelMacAddress(v: SwInterfaceAddDelMacAddress, msgId: number): Buffer {
   const e = new Encoder('sw_interface_add_del_mac_address', 21);
+  encodeSwInterfaceAddDelMacAddressInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceAddDelMacAddressInto(e: Encoder, v: SwInterfaceAddDelMacAddress, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.fixedBytes(v.addr, 6, 'addr');
   e.u8(v.is_add, 'is_add');
-  return e.finish();
 }
 export function decodeSwInterfaceAddDelMacAddress(body: Uint8Array): SwInterfaceAddDelMacAddress {
   const d = new Decoder(body, 'sw_interface_add_del_mac_address');
@@ -1050,6 +1286,7 @@ export const SwInterfaceAddDelMacAddressMessage: MessageDescriptor<SwInterfaceAd
   hasRetval: false,
   fixedSize: 21,
   encode: encodeSwInterfaceAddDelMacAddress,
+  encodeInto: encodeSwInterfaceAddDelMacAddressInto,
   decode: decodeSwInterfaceAddDelMacAddress,
 };
 
@@ -1060,12 +1297,20 @@ export interface SwInterfaceAddDelMacAddressReply {
 }
 export function encodeSwInterfaceAddDelMacAddressReply(v: SwInterfaceAddDelMacAddressReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_add_del_mac_address_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceAddDelMacAddressReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceAddDelMacAddressReplyInto(e: Encoder, v: SwInterfaceAddDelMacAddressReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceAddDelMacAddressReply(body: Uint8Array): SwInterfaceAddDelMacAddressReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_add_del_mac_address_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1084,6 +1329,7 @@ export const SwInterfaceAddDelMacAddressReplyMessage: MessageDescriptor<SwInterf
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceAddDelMacAddressReply,
+  encodeInto: encodeSwInterfaceAddDelMacAddressReplyInto,
   decode: decodeSwInterfaceAddDelMacAddressReply,
 };
 
@@ -1094,12 +1340,20 @@ export interface SwInterfaceAddressReplaceBegin {
 }
 export function encodeSwInterfaceAddressReplaceBegin(v: SwInterfaceAddressReplaceBegin, msgId: number): Buffer {
   const e = new Encoder('sw_interface_address_replace_begin', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeSwInterfaceAddressReplaceBeginInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceAddressReplaceBeginInto(e: Encoder, v: SwInterfaceAddressReplaceBegin, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeSwInterfaceAddressReplaceBegin(body: Uint8Array): SwInterfaceAddressReplaceBegin {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_address_replace_begin');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1118,6 +1372,7 @@ export const SwInterfaceAddressReplaceBeginMessage: MessageDescriptor<SwInterfac
   hasRetval: false,
   fixedSize: 10,
   encode: encodeSwInterfaceAddressReplaceBegin,
+  encodeInto: encodeSwInterfaceAddressReplaceBeginInto,
   decode: decodeSwInterfaceAddressReplaceBegin,
 };
 
@@ -1128,12 +1383,20 @@ export interface SwInterfaceAddressReplaceBeginReply {
 }
 export function encodeSwInterfaceAddressReplaceBeginReply(v: SwInterfaceAddressReplaceBeginReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_address_replace_begin_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceAddressReplaceBeginReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceAddressReplaceBeginReplyInto(e: Encoder, v: SwInterfaceAddressReplaceBeginReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceAddressReplaceBeginReply(body: Uint8Array): SwInterfaceAddressReplaceBeginReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_address_replace_begin_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1152,6 +1415,7 @@ export const SwInterfaceAddressReplaceBeginReplyMessage: MessageDescriptor<SwInt
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceAddressReplaceBeginReply,
+  encodeInto: encodeSwInterfaceAddressReplaceBeginReplyInto,
   decode: decodeSwInterfaceAddressReplaceBeginReply,
 };
 
@@ -1162,12 +1426,20 @@ export interface SwInterfaceAddressReplaceEnd {
 }
 export function encodeSwInterfaceAddressReplaceEnd(v: SwInterfaceAddressReplaceEnd, msgId: number): Buffer {
   const e = new Encoder('sw_interface_address_replace_end', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeSwInterfaceAddressReplaceEndInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceAddressReplaceEndInto(e: Encoder, v: SwInterfaceAddressReplaceEnd, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeSwInterfaceAddressReplaceEnd(body: Uint8Array): SwInterfaceAddressReplaceEnd {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_address_replace_end');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1186,6 +1458,7 @@ export const SwInterfaceAddressReplaceEndMessage: MessageDescriptor<SwInterfaceA
   hasRetval: false,
   fixedSize: 10,
   encode: encodeSwInterfaceAddressReplaceEnd,
+  encodeInto: encodeSwInterfaceAddressReplaceEndInto,
   decode: decodeSwInterfaceAddressReplaceEnd,
 };
 
@@ -1196,12 +1469,20 @@ export interface SwInterfaceAddressReplaceEndReply {
 }
 export function encodeSwInterfaceAddressReplaceEndReply(v: SwInterfaceAddressReplaceEndReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_address_replace_end_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceAddressReplaceEndReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceAddressReplaceEndReplyInto(e: Encoder, v: SwInterfaceAddressReplaceEndReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceAddressReplaceEndReply(body: Uint8Array): SwInterfaceAddressReplaceEndReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_address_replace_end_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1220,6 +1501,7 @@ export const SwInterfaceAddressReplaceEndReplyMessage: MessageDescriptor<SwInter
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceAddressReplaceEndReply,
+  encodeInto: encodeSwInterfaceAddressReplaceEndReplyInto,
   decode: decodeSwInterfaceAddressReplaceEndReply,
 };
 
@@ -1231,13 +1513,21 @@ export interface SwInterfaceClearStats {
 }
 export function encodeSwInterfaceClearStats(v: SwInterfaceClearStats, msgId: number): Buffer {
   const e = new Encoder('sw_interface_clear_stats', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeSwInterfaceClearStatsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceClearStatsInto(e: Encoder, v: SwInterfaceClearStats, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeSwInterfaceClearStats(body: Uint8Array): SwInterfaceClearStats {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_clear_stats');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1257,6 +1547,7 @@ export const SwInterfaceClearStatsMessage: MessageDescriptor<SwInterfaceClearSta
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSwInterfaceClearStats,
+  encodeInto: encodeSwInterfaceClearStatsInto,
   decode: decodeSwInterfaceClearStats,
 };
 
@@ -1267,12 +1558,20 @@ export interface SwInterfaceClearStatsReply {
 }
 export function encodeSwInterfaceClearStatsReply(v: SwInterfaceClearStatsReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_clear_stats_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceClearStatsReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceClearStatsReplyInto(e: Encoder, v: SwInterfaceClearStatsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceClearStatsReply(body: Uint8Array): SwInterfaceClearStatsReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_clear_stats_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1291,6 +1590,7 @@ export const SwInterfaceClearStatsReplyMessage: MessageDescriptor<SwInterfaceCle
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceClearStatsReply,
+  encodeInto: encodeSwInterfaceClearStatsReplyInto,
   decode: decodeSwInterfaceClearStatsReply,
 };
 
@@ -1330,8 +1630,16 @@ export interface SwInterfaceDetails {
 }
 export function encodeSwInterfaceDetails(v: SwInterfaceDetails, msgId: number): Buffer {
   const e = new Encoder('sw_interface_details', 295);
+  encodeSwInterfaceDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceDetailsInto(e: Encoder, v: SwInterfaceDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.sup_sw_if_index, 'sup_sw_if_index');
   e.fixedBytes(v.l2_address, 6, 'l2_address');
@@ -1340,7 +1648,7 @@ export function encodeSwInterfaceDetails(v: SwInterfaceDetails, msgId: number): 
   e.u32(v.link_duplex, 'link_duplex');
   e.u32(v.link_speed, 'link_speed');
   e.u16(v.link_mtu, 'link_mtu');
-  e.array(v.mtu, (x) => e.u32(x, 'mtu'), 'mtu', 4);
+  for (let i = 0, a = e.checkArray(v.mtu, 'mtu', 4); i < a.length; i++) e.u32(a[i], 'mtu');
   e.u32(v.sub_id, 'sub_id');
   e.u8(v.sub_number_of_tags, 'sub_number_of_tags');
   e.u16(v.sub_outer_vlan_id, 'sub_outer_vlan_id');
@@ -1358,7 +1666,6 @@ export function encodeSwInterfaceDetails(v: SwInterfaceDetails, msgId: number): 
   e.fixedString(v.interface_name, 64, 'interface_name');
   e.fixedString(v.interface_dev_type, 64, 'interface_dev_type');
   e.fixedString(v.tag, 64, 'tag');
-  return e.finish();
 }
 export function decodeSwInterfaceDetails(body: Uint8Array): SwInterfaceDetails {
   const d = new Decoder(body, 'sw_interface_details');
@@ -1404,6 +1711,7 @@ export const SwInterfaceDetailsMessage: MessageDescriptor<SwInterfaceDetails> = 
   hasRetval: false,
   fixedSize: 295,
   encode: encodeSwInterfaceDetails,
+  encodeInto: encodeSwInterfaceDetailsInto,
   decode: decodeSwInterfaceDetails,
 };
 
@@ -1418,13 +1726,20 @@ export interface SwInterfaceDump {
 }
 export function encodeSwInterfaceDump(v: SwInterfaceDump, msgId: number): Buffer {
   const e = new Encoder('sw_interface_dump', 64);
+  encodeSwInterfaceDumpInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceDumpInto(e: Encoder, v: SwInterfaceDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.bool(v.name_filter_valid, 'name_filter_valid');
   e.string(v.name_filter, 'name_filter');
-  return e.finish();
 }
 export function decodeSwInterfaceDump(body: Uint8Array): SwInterfaceDump {
   const d = new Decoder(body, 'sw_interface_dump');
@@ -1448,6 +1763,7 @@ export const SwInterfaceDumpMessage: MessageDescriptor<SwInterfaceDump> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeSwInterfaceDump,
+  encodeInto: encodeSwInterfaceDumpInto,
   decode: decodeSwInterfaceDump,
 };
 
@@ -1461,15 +1777,23 @@ export interface SwInterfaceEvent {
 }
 export function encodeSwInterfaceEvent(v: SwInterfaceEvent, msgId: number): Buffer {
   const e = new Encoder('sw_interface_event', 19);
+  encodeSwInterfaceEventInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceEventInto(e: Encoder, v: SwInterfaceEvent, msgId: number, clientIndex: number = v.client_index): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
+  e.u32(clientIndex, 'client_index');
   e.u32(v.pid, 'pid');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.flags, 'flags');
   e.bool(v.deleted, 'deleted');
-  return e.finish();
 }
 export function decodeSwInterfaceEvent(body: Uint8Array): SwInterfaceEvent {
+  if (body.length === 19) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, pid: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, flags: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, deleted: body[18] !== 0 };
   const d = new Decoder(body, 'sw_interface_event');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1491,6 +1815,7 @@ export const SwInterfaceEventMessage: MessageDescriptor<SwInterfaceEvent> = {
   hasRetval: false,
   fixedSize: 19,
   encode: encodeSwInterfaceEvent,
+  encodeInto: encodeSwInterfaceEventInto,
   decode: decodeSwInterfaceEvent,
 };
 
@@ -1501,12 +1826,20 @@ export interface SwInterfaceGetDefaultRxMode {
 }
 export function encodeSwInterfaceGetDefaultRxMode(v: SwInterfaceGetDefaultRxMode, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_default_rx_mode', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeSwInterfaceGetDefaultRxModeInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceGetDefaultRxModeInto(e: Encoder, v: SwInterfaceGetDefaultRxMode, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeSwInterfaceGetDefaultRxMode(body: Uint8Array): SwInterfaceGetDefaultRxMode {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_get_default_rx_mode');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1525,6 +1858,7 @@ export const SwInterfaceGetDefaultRxModeMessage: MessageDescriptor<SwInterfaceGe
   hasRetval: false,
   fixedSize: 10,
   encode: encodeSwInterfaceGetDefaultRxMode,
+  encodeInto: encodeSwInterfaceGetDefaultRxModeInto,
   decode: decodeSwInterfaceGetDefaultRxMode,
 };
 
@@ -1536,13 +1870,21 @@ export interface SwInterfaceGetDefaultRxModeReply {
 }
 export function encodeSwInterfaceGetDefaultRxModeReply(v: SwInterfaceGetDefaultRxModeReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_default_rx_mode_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.mode, 'mode');
+  encodeSwInterfaceGetDefaultRxModeReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceGetDefaultRxModeReplyInto(e: Encoder, v: SwInterfaceGetDefaultRxModeReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.mode, 'mode');
+}
 export function decodeSwInterfaceGetDefaultRxModeReply(body: Uint8Array): SwInterfaceGetDefaultRxModeReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], mode: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_get_default_rx_mode_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1562,6 +1904,7 @@ export const SwInterfaceGetDefaultRxModeReplyMessage: MessageDescriptor<SwInterf
   hasRetval: true,
   fixedSize: 14,
   encode: encodeSwInterfaceGetDefaultRxModeReply,
+  encodeInto: encodeSwInterfaceGetDefaultRxModeReplyInto,
   decode: decodeSwInterfaceGetDefaultRxModeReply,
 };
 
@@ -1573,13 +1916,21 @@ export interface SwInterfaceGetMacAddress {
 }
 export function encodeSwInterfaceGetMacAddress(v: SwInterfaceGetMacAddress, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_mac_address', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeSwInterfaceGetMacAddressInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceGetMacAddressInto(e: Encoder, v: SwInterfaceGetMacAddress, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeSwInterfaceGetMacAddress(body: Uint8Array): SwInterfaceGetMacAddress {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_get_mac_address');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1599,6 +1950,7 @@ export const SwInterfaceGetMacAddressMessage: MessageDescriptor<SwInterfaceGetMa
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSwInterfaceGetMacAddress,
+  encodeInto: encodeSwInterfaceGetMacAddressInto,
   decode: decodeSwInterfaceGetMacAddress,
 };
 
@@ -1610,11 +1962,18 @@ export interface SwInterfaceGetMacAddressReply {
 }
 export function encodeSwInterfaceGetMacAddressReply(v: SwInterfaceGetMacAddressReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_mac_address_reply', 16);
+  encodeSwInterfaceGetMacAddressReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceGetMacAddressReplyInto(e: Encoder, v: SwInterfaceGetMacAddressReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.fixedBytes(v.mac_address, 6, 'mac_address');
-  return e.finish();
 }
 export function decodeSwInterfaceGetMacAddressReply(body: Uint8Array): SwInterfaceGetMacAddressReply {
   const d = new Decoder(body, 'sw_interface_get_mac_address_reply');
@@ -1636,6 +1995,7 @@ export const SwInterfaceGetMacAddressReplyMessage: MessageDescriptor<SwInterface
   hasRetval: true,
   fixedSize: 16,
   encode: encodeSwInterfaceGetMacAddressReply,
+  encodeInto: encodeSwInterfaceGetMacAddressReplyInto,
   decode: decodeSwInterfaceGetMacAddressReply,
 };
 
@@ -1647,13 +2007,21 @@ export interface SwInterfaceGetSpeedCapa {
 }
 export function encodeSwInterfaceGetSpeedCapa(v: SwInterfaceGetSpeedCapa, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_speed_capa', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeSwInterfaceGetSpeedCapaInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceGetSpeedCapaInto(e: Encoder, v: SwInterfaceGetSpeedCapa, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeSwInterfaceGetSpeedCapa(body: Uint8Array): SwInterfaceGetSpeedCapa {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_get_speed_capa');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1673,6 +2041,7 @@ export const SwInterfaceGetSpeedCapaMessage: MessageDescriptor<SwInterfaceGetSpe
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSwInterfaceGetSpeedCapa,
+  encodeInto: encodeSwInterfaceGetSpeedCapaInto,
   decode: decodeSwInterfaceGetSpeedCapa,
 };
 
@@ -1686,12 +2055,19 @@ export interface SwInterfaceGetSpeedCapaReply {
 }
 export function encodeSwInterfaceGetSpeedCapaReply(v: SwInterfaceGetSpeedCapaReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_speed_capa_reply', 64);
+  encodeSwInterfaceGetSpeedCapaReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceGetSpeedCapaReplyInto(e: Encoder, v: SwInterfaceGetSpeedCapaReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.count('u32', v.speeds, 'count');
-  e.array(v.speeds, (x) => e.u32(x, 'speeds'), 'speeds');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.speeds, 'speeds'); i < a.length; i++) e.u32(a[i], 'speeds');
 }
 export function decodeSwInterfaceGetSpeedCapaReply(body: Uint8Array): SwInterfaceGetSpeedCapaReply {
   const d = new Decoder(body, 'sw_interface_get_speed_capa_reply');
@@ -1714,6 +2090,7 @@ export const SwInterfaceGetSpeedCapaReplyMessage: MessageDescriptor<SwInterfaceG
   hasRetval: true,
   fixedSize: null,
   encode: encodeSwInterfaceGetSpeedCapaReply,
+  encodeInto: encodeSwInterfaceGetSpeedCapaReplyInto,
   decode: decodeSwInterfaceGetSpeedCapaReply,
 };
 
@@ -1726,14 +2103,22 @@ export interface SwInterfaceGetTable {
 }
 export function encodeSwInterfaceGetTable(v: SwInterfaceGetTable, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_table', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.is_ipv6, 'is_ipv6');
+  encodeSwInterfaceGetTableInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceGetTableInto(e: Encoder, v: SwInterfaceGetTable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.is_ipv6, 'is_ipv6');
+}
 export function decodeSwInterfaceGetTable(body: Uint8Array): SwInterfaceGetTable {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, is_ipv6: body[14] !== 0 };
   const d = new Decoder(body, 'sw_interface_get_table');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1754,6 +2139,7 @@ export const SwInterfaceGetTableMessage: MessageDescriptor<SwInterfaceGetTable> 
   hasRetval: false,
   fixedSize: 15,
   encode: encodeSwInterfaceGetTable,
+  encodeInto: encodeSwInterfaceGetTableInto,
   decode: decodeSwInterfaceGetTable,
 };
 
@@ -1765,13 +2151,21 @@ export interface SwInterfaceGetTableReply {
 }
 export function encodeSwInterfaceGetTableReply(v: SwInterfaceGetTableReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_get_table_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.vrf_id, 'vrf_id');
+  encodeSwInterfaceGetTableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceGetTableReplyInto(e: Encoder, v: SwInterfaceGetTableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.vrf_id, 'vrf_id');
+}
 export function decodeSwInterfaceGetTableReply(body: Uint8Array): SwInterfaceGetTableReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], vrf_id: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_get_table_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1791,6 +2185,7 @@ export const SwInterfaceGetTableReplyMessage: MessageDescriptor<SwInterfaceGetTa
   hasRetval: true,
   fixedSize: 14,
   encode: encodeSwInterfaceGetTableReply,
+  encodeInto: encodeSwInterfaceGetTableReplyInto,
   decode: decodeSwInterfaceGetTableReply,
 };
 
@@ -1805,16 +2200,24 @@ export interface SwInterfaceRxPlacementDetails {
 }
 export function encodeSwInterfaceRxPlacementDetails(v: SwInterfaceRxPlacementDetails, msgId: number): Buffer {
   const e = new Encoder('sw_interface_rx_placement_details', 26);
+  encodeSwInterfaceRxPlacementDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceRxPlacementDetailsInto(e: Encoder, v: SwInterfaceRxPlacementDetails, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.queue_id, 'queue_id');
   e.u32(v.worker_id, 'worker_id');
   e.u32(v.mode, 'mode');
-  return e.finish();
 }
 export function decodeSwInterfaceRxPlacementDetails(body: Uint8Array): SwInterfaceRxPlacementDetails {
+  if (body.length === 26) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, queue_id: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, worker_id: ((body[18] << 24) | (body[19] << 16) | (body[20] << 8) | body[21]) >>> 0, mode: ((body[22] << 24) | (body[23] << 16) | (body[24] << 8) | body[25]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_rx_placement_details');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1837,6 +2240,7 @@ export const SwInterfaceRxPlacementDetailsMessage: MessageDescriptor<SwInterface
   hasRetval: false,
   fixedSize: 26,
   encode: encodeSwInterfaceRxPlacementDetails,
+  encodeInto: encodeSwInterfaceRxPlacementDetailsInto,
   decode: decodeSwInterfaceRxPlacementDetails,
 };
 
@@ -1848,13 +2252,21 @@ export interface SwInterfaceRxPlacementDump {
 }
 export function encodeSwInterfaceRxPlacementDump(v: SwInterfaceRxPlacementDump, msgId: number): Buffer {
   const e = new Encoder('sw_interface_rx_placement_dump', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeSwInterfaceRxPlacementDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceRxPlacementDumpInto(e: Encoder, v: SwInterfaceRxPlacementDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeSwInterfaceRxPlacementDump(body: Uint8Array): SwInterfaceRxPlacementDump {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_rx_placement_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1874,6 +2286,7 @@ export const SwInterfaceRxPlacementDumpMessage: MessageDescriptor<SwInterfaceRxP
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSwInterfaceRxPlacementDump,
+  encodeInto: encodeSwInterfaceRxPlacementDumpInto,
   decode: decodeSwInterfaceRxPlacementDump,
 };
 
@@ -1885,13 +2298,21 @@ export interface SwInterfaceSetDefaultRxMode {
 }
 export function encodeSwInterfaceSetDefaultRxMode(v: SwInterfaceSetDefaultRxMode, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_default_rx_mode', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.mode, 'mode');
+  encodeSwInterfaceSetDefaultRxModeInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetDefaultRxModeInto(e: Encoder, v: SwInterfaceSetDefaultRxMode, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.mode, 'mode');
+}
 export function decodeSwInterfaceSetDefaultRxMode(body: Uint8Array): SwInterfaceSetDefaultRxMode {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, mode: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_set_default_rx_mode');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1911,6 +2332,7 @@ export const SwInterfaceSetDefaultRxModeMessage: MessageDescriptor<SwInterfaceSe
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSwInterfaceSetDefaultRxMode,
+  encodeInto: encodeSwInterfaceSetDefaultRxModeInto,
   decode: decodeSwInterfaceSetDefaultRxMode,
 };
 
@@ -1921,12 +2343,20 @@ export interface SwInterfaceSetDefaultRxModeReply {
 }
 export function encodeSwInterfaceSetDefaultRxModeReply(v: SwInterfaceSetDefaultRxModeReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_default_rx_mode_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetDefaultRxModeReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetDefaultRxModeReplyInto(e: Encoder, v: SwInterfaceSetDefaultRxModeReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetDefaultRxModeReply(body: Uint8Array): SwInterfaceSetDefaultRxModeReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_default_rx_mode_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1945,6 +2375,7 @@ export const SwInterfaceSetDefaultRxModeReplyMessage: MessageDescriptor<SwInterf
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetDefaultRxModeReply,
+  encodeInto: encodeSwInterfaceSetDefaultRxModeReplyInto,
   decode: decodeSwInterfaceSetDefaultRxModeReply,
 };
 
@@ -1957,14 +2388,22 @@ export interface SwInterfaceSetFlags {
 }
 export function encodeSwInterfaceSetFlags(v: SwInterfaceSetFlags, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_flags', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u32(v.flags, 'flags');
+  encodeSwInterfaceSetFlagsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetFlagsInto(e: Encoder, v: SwInterfaceSetFlags, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u32(v.flags, 'flags');
+}
 export function decodeSwInterfaceSetFlags(body: Uint8Array): SwInterfaceSetFlags {
+  if (body.length === 18) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, flags: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_set_flags');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1985,6 +2424,7 @@ export const SwInterfaceSetFlagsMessage: MessageDescriptor<SwInterfaceSetFlags> 
   hasRetval: false,
   fixedSize: 18,
   encode: encodeSwInterfaceSetFlags,
+  encodeInto: encodeSwInterfaceSetFlagsInto,
   decode: decodeSwInterfaceSetFlags,
 };
 
@@ -1995,12 +2435,20 @@ export interface SwInterfaceSetFlagsReply {
 }
 export function encodeSwInterfaceSetFlagsReply(v: SwInterfaceSetFlagsReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_flags_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetFlagsReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetFlagsReplyInto(e: Encoder, v: SwInterfaceSetFlagsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetFlagsReply(body: Uint8Array): SwInterfaceSetFlagsReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_flags_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2019,6 +2467,7 @@ export const SwInterfaceSetFlagsReplyMessage: MessageDescriptor<SwInterfaceSetFl
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetFlagsReply,
+  encodeInto: encodeSwInterfaceSetFlagsReplyInto,
   decode: decodeSwInterfaceSetFlagsReply,
 };
 
@@ -2032,12 +2481,19 @@ export interface SwInterfaceSetInterfaceName {
 }
 export function encodeSwInterfaceSetInterfaceName(v: SwInterfaceSetInterfaceName, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_interface_name', 78);
+  encodeSwInterfaceSetInterfaceNameInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetInterfaceNameInto(e: Encoder, v: SwInterfaceSetInterfaceName, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.fixedString(v.name, 64, 'name');
-  return e.finish();
 }
 export function decodeSwInterfaceSetInterfaceName(body: Uint8Array): SwInterfaceSetInterfaceName {
   const d = new Decoder(body, 'sw_interface_set_interface_name');
@@ -2060,6 +2516,7 @@ export const SwInterfaceSetInterfaceNameMessage: MessageDescriptor<SwInterfaceSe
   hasRetval: false,
   fixedSize: 78,
   encode: encodeSwInterfaceSetInterfaceName,
+  encodeInto: encodeSwInterfaceSetInterfaceNameInto,
   decode: decodeSwInterfaceSetInterfaceName,
 };
 
@@ -2070,12 +2527,20 @@ export interface SwInterfaceSetInterfaceNameReply {
 }
 export function encodeSwInterfaceSetInterfaceNameReply(v: SwInterfaceSetInterfaceNameReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_interface_name_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetInterfaceNameReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetInterfaceNameReplyInto(e: Encoder, v: SwInterfaceSetInterfaceNameReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetInterfaceNameReply(body: Uint8Array): SwInterfaceSetInterfaceNameReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_interface_name_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2094,6 +2559,7 @@ export const SwInterfaceSetInterfaceNameReplyMessage: MessageDescriptor<SwInterf
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetInterfaceNameReply,
+  encodeInto: encodeSwInterfaceSetInterfaceNameReplyInto,
   decode: decodeSwInterfaceSetInterfaceNameReply,
 };
 
@@ -2106,14 +2572,22 @@ export interface SwInterfaceSetIpDirectedBroadcast {
 }
 export function encodeSwInterfaceSetIpDirectedBroadcast(v: SwInterfaceSetIpDirectedBroadcast, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_ip_directed_broadcast', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.enable, 'enable');
+  encodeSwInterfaceSetIpDirectedBroadcastInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetIpDirectedBroadcastInto(e: Encoder, v: SwInterfaceSetIpDirectedBroadcast, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.enable, 'enable');
+}
 export function decodeSwInterfaceSetIpDirectedBroadcast(body: Uint8Array): SwInterfaceSetIpDirectedBroadcast {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, enable: body[14] !== 0 };
   const d = new Decoder(body, 'sw_interface_set_ip_directed_broadcast');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2134,6 +2608,7 @@ export const SwInterfaceSetIpDirectedBroadcastMessage: MessageDescriptor<SwInter
   hasRetval: false,
   fixedSize: 15,
   encode: encodeSwInterfaceSetIpDirectedBroadcast,
+  encodeInto: encodeSwInterfaceSetIpDirectedBroadcastInto,
   decode: decodeSwInterfaceSetIpDirectedBroadcast,
 };
 
@@ -2144,12 +2619,20 @@ export interface SwInterfaceSetIpDirectedBroadcastReply {
 }
 export function encodeSwInterfaceSetIpDirectedBroadcastReply(v: SwInterfaceSetIpDirectedBroadcastReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_ip_directed_broadcast_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetIpDirectedBroadcastReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetIpDirectedBroadcastReplyInto(e: Encoder, v: SwInterfaceSetIpDirectedBroadcastReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetIpDirectedBroadcastReply(body: Uint8Array): SwInterfaceSetIpDirectedBroadcastReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_ip_directed_broadcast_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2168,6 +2651,7 @@ export const SwInterfaceSetIpDirectedBroadcastReplyMessage: MessageDescriptor<Sw
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetIpDirectedBroadcastReply,
+  encodeInto: encodeSwInterfaceSetIpDirectedBroadcastReplyInto,
   decode: decodeSwInterfaceSetIpDirectedBroadcastReply,
 };
 
@@ -2180,14 +2664,22 @@ export interface SwInterfaceSetLinkSpeed {
 }
 export function encodeSwInterfaceSetLinkSpeed(v: SwInterfaceSetLinkSpeed, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_link_speed', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u32(v.link_speed, 'link_speed');
+  encodeSwInterfaceSetLinkSpeedInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetLinkSpeedInto(e: Encoder, v: SwInterfaceSetLinkSpeed, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u32(v.link_speed, 'link_speed');
+}
 export function decodeSwInterfaceSetLinkSpeed(body: Uint8Array): SwInterfaceSetLinkSpeed {
+  if (body.length === 18) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, link_speed: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_set_link_speed');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2208,6 +2700,7 @@ export const SwInterfaceSetLinkSpeedMessage: MessageDescriptor<SwInterfaceSetLin
   hasRetval: false,
   fixedSize: 18,
   encode: encodeSwInterfaceSetLinkSpeed,
+  encodeInto: encodeSwInterfaceSetLinkSpeedInto,
   decode: decodeSwInterfaceSetLinkSpeed,
 };
 
@@ -2218,12 +2711,20 @@ export interface SwInterfaceSetLinkSpeedReply {
 }
 export function encodeSwInterfaceSetLinkSpeedReply(v: SwInterfaceSetLinkSpeedReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_link_speed_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetLinkSpeedReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetLinkSpeedReplyInto(e: Encoder, v: SwInterfaceSetLinkSpeedReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetLinkSpeedReply(body: Uint8Array): SwInterfaceSetLinkSpeedReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_link_speed_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2242,6 +2743,7 @@ export const SwInterfaceSetLinkSpeedReplyMessage: MessageDescriptor<SwInterfaceS
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetLinkSpeedReply,
+  encodeInto: encodeSwInterfaceSetLinkSpeedReplyInto,
   decode: decodeSwInterfaceSetLinkSpeedReply,
 };
 
@@ -2254,12 +2756,19 @@ export interface SwInterfaceSetMacAddress {
 }
 export function encodeSwInterfaceSetMacAddress(v: SwInterfaceSetMacAddress, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_mac_address', 20);
+  encodeSwInterfaceSetMacAddressInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetMacAddressInto(e: Encoder, v: SwInterfaceSetMacAddress, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.fixedBytes(v.mac_address, 6, 'mac_address');
-  return e.finish();
 }
 export function decodeSwInterfaceSetMacAddress(body: Uint8Array): SwInterfaceSetMacAddress {
   const d = new Decoder(body, 'sw_interface_set_mac_address');
@@ -2282,6 +2791,7 @@ export const SwInterfaceSetMacAddressMessage: MessageDescriptor<SwInterfaceSetMa
   hasRetval: false,
   fixedSize: 20,
   encode: encodeSwInterfaceSetMacAddress,
+  encodeInto: encodeSwInterfaceSetMacAddressInto,
   decode: decodeSwInterfaceSetMacAddress,
 };
 
@@ -2292,12 +2802,20 @@ export interface SwInterfaceSetMacAddressReply {
 }
 export function encodeSwInterfaceSetMacAddressReply(v: SwInterfaceSetMacAddressReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_mac_address_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetMacAddressReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetMacAddressReplyInto(e: Encoder, v: SwInterfaceSetMacAddressReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetMacAddressReply(body: Uint8Array): SwInterfaceSetMacAddressReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_mac_address_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2316,6 +2834,7 @@ export const SwInterfaceSetMacAddressReplyMessage: MessageDescriptor<SwInterface
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetMacAddressReply,
+  encodeInto: encodeSwInterfaceSetMacAddressReplyInto,
   decode: decodeSwInterfaceSetMacAddressReply,
 };
 
@@ -2329,12 +2848,19 @@ export interface SwInterfaceSetMtu {
 }
 export function encodeSwInterfaceSetMtu(v: SwInterfaceSetMtu, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_mtu', 30);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.array(v.mtu, (x) => e.u32(x, 'mtu'), 'mtu', 4);
+  encodeSwInterfaceSetMtuInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetMtuInto(e: Encoder, v: SwInterfaceSetMtu, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  for (let i = 0, a = e.checkArray(v.mtu, 'mtu', 4); i < a.length; i++) e.u32(a[i], 'mtu');
 }
 export function decodeSwInterfaceSetMtu(body: Uint8Array): SwInterfaceSetMtu {
   const d = new Decoder(body, 'sw_interface_set_mtu');
@@ -2357,6 +2883,7 @@ export const SwInterfaceSetMtuMessage: MessageDescriptor<SwInterfaceSetMtu> = {
   hasRetval: false,
   fixedSize: 30,
   encode: encodeSwInterfaceSetMtu,
+  encodeInto: encodeSwInterfaceSetMtuInto,
   decode: decodeSwInterfaceSetMtu,
 };
 
@@ -2367,12 +2894,20 @@ export interface SwInterfaceSetMtuReply {
 }
 export function encodeSwInterfaceSetMtuReply(v: SwInterfaceSetMtuReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_mtu_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetMtuReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetMtuReplyInto(e: Encoder, v: SwInterfaceSetMtuReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetMtuReply(body: Uint8Array): SwInterfaceSetMtuReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_mtu_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2391,6 +2926,7 @@ export const SwInterfaceSetMtuReplyMessage: MessageDescriptor<SwInterfaceSetMtuR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetMtuReply,
+  encodeInto: encodeSwInterfaceSetMtuReplyInto,
   decode: decodeSwInterfaceSetMtuReply,
 };
 
@@ -2403,14 +2939,22 @@ export interface SwInterfaceSetPromisc {
 }
 export function encodeSwInterfaceSetPromisc(v: SwInterfaceSetPromisc, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_promisc', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.promisc_on, 'promisc_on');
+  encodeSwInterfaceSetPromiscInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetPromiscInto(e: Encoder, v: SwInterfaceSetPromisc, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.promisc_on, 'promisc_on');
+}
 export function decodeSwInterfaceSetPromisc(body: Uint8Array): SwInterfaceSetPromisc {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, promisc_on: body[14] !== 0 };
   const d = new Decoder(body, 'sw_interface_set_promisc');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2431,6 +2975,7 @@ export const SwInterfaceSetPromiscMessage: MessageDescriptor<SwInterfaceSetPromi
   hasRetval: false,
   fixedSize: 15,
   encode: encodeSwInterfaceSetPromisc,
+  encodeInto: encodeSwInterfaceSetPromiscInto,
   decode: decodeSwInterfaceSetPromisc,
 };
 
@@ -2441,12 +2986,20 @@ export interface SwInterfaceSetPromiscReply {
 }
 export function encodeSwInterfaceSetPromiscReply(v: SwInterfaceSetPromiscReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_promisc_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetPromiscReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetPromiscReplyInto(e: Encoder, v: SwInterfaceSetPromiscReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetPromiscReply(body: Uint8Array): SwInterfaceSetPromiscReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_promisc_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2465,6 +3018,7 @@ export const SwInterfaceSetPromiscReplyMessage: MessageDescriptor<SwInterfaceSet
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetPromiscReply,
+  encodeInto: encodeSwInterfaceSetPromiscReplyInto,
   decode: decodeSwInterfaceSetPromiscReply,
 };
 
@@ -2479,16 +3033,24 @@ export interface SwInterfaceSetRxMode {
 }
 export function encodeSwInterfaceSetRxMode(v: SwInterfaceSetRxMode, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_rx_mode', 23);
+  encodeSwInterfaceSetRxModeInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetRxModeInto(e: Encoder, v: SwInterfaceSetRxMode, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.bool(v.queue_id_valid, 'queue_id_valid');
   e.u32(v.queue_id, 'queue_id');
   e.u32(v.mode, 'mode');
-  return e.finish();
 }
 export function decodeSwInterfaceSetRxMode(body: Uint8Array): SwInterfaceSetRxMode {
+  if (body.length === 23) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, queue_id_valid: body[14] !== 0, queue_id: ((body[15] << 24) | (body[16] << 16) | (body[17] << 8) | body[18]) >>> 0, mode: ((body[19] << 24) | (body[20] << 16) | (body[21] << 8) | body[22]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_set_rx_mode');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2511,6 +3073,7 @@ export const SwInterfaceSetRxModeMessage: MessageDescriptor<SwInterfaceSetRxMode
   hasRetval: false,
   fixedSize: 23,
   encode: encodeSwInterfaceSetRxMode,
+  encodeInto: encodeSwInterfaceSetRxModeInto,
   decode: decodeSwInterfaceSetRxMode,
 };
 
@@ -2521,12 +3084,20 @@ export interface SwInterfaceSetRxModeReply {
 }
 export function encodeSwInterfaceSetRxModeReply(v: SwInterfaceSetRxModeReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_rx_mode_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetRxModeReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetRxModeReplyInto(e: Encoder, v: SwInterfaceSetRxModeReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetRxModeReply(body: Uint8Array): SwInterfaceSetRxModeReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_rx_mode_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2545,6 +3116,7 @@ export const SwInterfaceSetRxModeReplyMessage: MessageDescriptor<SwInterfaceSetR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetRxModeReply,
+  encodeInto: encodeSwInterfaceSetRxModeReplyInto,
   decode: decodeSwInterfaceSetRxModeReply,
 };
 
@@ -2559,16 +3131,24 @@ export interface SwInterfaceSetRxPlacement {
 }
 export function encodeSwInterfaceSetRxPlacement(v: SwInterfaceSetRxPlacement, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_rx_placement', 23);
+  encodeSwInterfaceSetRxPlacementInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetRxPlacementInto(e: Encoder, v: SwInterfaceSetRxPlacement, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.queue_id, 'queue_id');
   e.u32(v.worker_id, 'worker_id');
   e.bool(v.is_main, 'is_main');
-  return e.finish();
 }
 export function decodeSwInterfaceSetRxPlacement(body: Uint8Array): SwInterfaceSetRxPlacement {
+  if (body.length === 23) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, queue_id: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, worker_id: ((body[18] << 24) | (body[19] << 16) | (body[20] << 8) | body[21]) >>> 0, is_main: body[22] !== 0 };
   const d = new Decoder(body, 'sw_interface_set_rx_placement');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2591,6 +3171,7 @@ export const SwInterfaceSetRxPlacementMessage: MessageDescriptor<SwInterfaceSetR
   hasRetval: false,
   fixedSize: 23,
   encode: encodeSwInterfaceSetRxPlacement,
+  encodeInto: encodeSwInterfaceSetRxPlacementInto,
   decode: decodeSwInterfaceSetRxPlacement,
 };
 
@@ -2601,12 +3182,20 @@ export interface SwInterfaceSetRxPlacementReply {
 }
 export function encodeSwInterfaceSetRxPlacementReply(v: SwInterfaceSetRxPlacementReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_rx_placement_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetRxPlacementReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetRxPlacementReplyInto(e: Encoder, v: SwInterfaceSetRxPlacementReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetRxPlacementReply(body: Uint8Array): SwInterfaceSetRxPlacementReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_rx_placement_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2625,6 +3214,7 @@ export const SwInterfaceSetRxPlacementReplyMessage: MessageDescriptor<SwInterfac
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetRxPlacementReply,
+  encodeInto: encodeSwInterfaceSetRxPlacementReplyInto,
   decode: decodeSwInterfaceSetRxPlacementReply,
 };
 
@@ -2638,15 +3228,23 @@ export interface SwInterfaceSetTable {
 }
 export function encodeSwInterfaceSetTable(v: SwInterfaceSetTable, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_table', 19);
+  encodeSwInterfaceSetTableInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetTableInto(e: Encoder, v: SwInterfaceSetTable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.bool(v.is_ipv6, 'is_ipv6');
   e.u32(v.vrf_id, 'vrf_id');
-  return e.finish();
 }
 export function decodeSwInterfaceSetTable(body: Uint8Array): SwInterfaceSetTable {
+  if (body.length === 19) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, is_ipv6: body[14] !== 0, vrf_id: ((body[15] << 24) | (body[16] << 16) | (body[17] << 8) | body[18]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_set_table');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2668,6 +3266,7 @@ export const SwInterfaceSetTableMessage: MessageDescriptor<SwInterfaceSetTable> 
   hasRetval: false,
   fixedSize: 19,
   encode: encodeSwInterfaceSetTable,
+  encodeInto: encodeSwInterfaceSetTableInto,
   decode: decodeSwInterfaceSetTable,
 };
 
@@ -2678,12 +3277,20 @@ export interface SwInterfaceSetTableReply {
 }
 export function encodeSwInterfaceSetTableReply(v: SwInterfaceSetTableReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_table_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetTableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetTableReplyInto(e: Encoder, v: SwInterfaceSetTableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetTableReply(body: Uint8Array): SwInterfaceSetTableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_table_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2702,6 +3309,7 @@ export const SwInterfaceSetTableReplyMessage: MessageDescriptor<SwInterfaceSetTa
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetTableReply,
+  encodeInto: encodeSwInterfaceSetTableReplyInto,
   decode: decodeSwInterfaceSetTableReply,
 };
 
@@ -2717,14 +3325,21 @@ export interface SwInterfaceSetTxPlacement {
 }
 export function encodeSwInterfaceSetTxPlacement(v: SwInterfaceSetTxPlacement, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_tx_placement', 64);
+  encodeSwInterfaceSetTxPlacementInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetTxPlacementInto(e: Encoder, v: SwInterfaceSetTxPlacement, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.queue_id, 'queue_id');
   e.count('u32', v.threads, 'array_size');
-  e.array(v.threads, (x) => e.u32(x, 'threads'), 'threads');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.threads, 'threads'); i < a.length; i++) e.u32(a[i], 'threads');
 }
 export function decodeSwInterfaceSetTxPlacement(body: Uint8Array): SwInterfaceSetTxPlacement {
   const d = new Decoder(body, 'sw_interface_set_tx_placement');
@@ -2749,6 +3364,7 @@ export const SwInterfaceSetTxPlacementMessage: MessageDescriptor<SwInterfaceSetT
   hasRetval: false,
   fixedSize: null,
   encode: encodeSwInterfaceSetTxPlacement,
+  encodeInto: encodeSwInterfaceSetTxPlacementInto,
   decode: decodeSwInterfaceSetTxPlacement,
 };
 
@@ -2759,12 +3375,20 @@ export interface SwInterfaceSetTxPlacementReply {
 }
 export function encodeSwInterfaceSetTxPlacementReply(v: SwInterfaceSetTxPlacementReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_tx_placement_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetTxPlacementReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetTxPlacementReplyInto(e: Encoder, v: SwInterfaceSetTxPlacementReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetTxPlacementReply(body: Uint8Array): SwInterfaceSetTxPlacementReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_tx_placement_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2783,6 +3407,7 @@ export const SwInterfaceSetTxPlacementReplyMessage: MessageDescriptor<SwInterfac
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetTxPlacementReply,
+  encodeInto: encodeSwInterfaceSetTxPlacementReplyInto,
   decode: decodeSwInterfaceSetTxPlacementReply,
 };
 
@@ -2796,15 +3421,23 @@ export interface SwInterfaceSetUnnumbered {
 }
 export function encodeSwInterfaceSetUnnumbered(v: SwInterfaceSetUnnumbered, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_unnumbered', 19);
+  encodeSwInterfaceSetUnnumberedInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceSetUnnumberedInto(e: Encoder, v: SwInterfaceSetUnnumbered, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.unnumbered_sw_if_index, 'unnumbered_sw_if_index');
   e.bool(v.is_add, 'is_add');
-  return e.finish();
 }
 export function decodeSwInterfaceSetUnnumbered(body: Uint8Array): SwInterfaceSetUnnumbered {
+  if (body.length === 19) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, unnumbered_sw_if_index: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, is_add: body[18] !== 0 };
   const d = new Decoder(body, 'sw_interface_set_unnumbered');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2826,6 +3459,7 @@ export const SwInterfaceSetUnnumberedMessage: MessageDescriptor<SwInterfaceSetUn
   hasRetval: false,
   fixedSize: 19,
   encode: encodeSwInterfaceSetUnnumbered,
+  encodeInto: encodeSwInterfaceSetUnnumberedInto,
   decode: decodeSwInterfaceSetUnnumbered,
 };
 
@@ -2836,12 +3470,20 @@ export interface SwInterfaceSetUnnumberedReply {
 }
 export function encodeSwInterfaceSetUnnumberedReply(v: SwInterfaceSetUnnumberedReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_set_unnumbered_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceSetUnnumberedReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceSetUnnumberedReplyInto(e: Encoder, v: SwInterfaceSetUnnumberedReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceSetUnnumberedReply(body: Uint8Array): SwInterfaceSetUnnumberedReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_set_unnumbered_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2860,6 +3502,7 @@ export const SwInterfaceSetUnnumberedReplyMessage: MessageDescriptor<SwInterface
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceSetUnnumberedReply,
+  encodeInto: encodeSwInterfaceSetUnnumberedReplyInto,
   decode: decodeSwInterfaceSetUnnumberedReply,
 };
 
@@ -2874,13 +3517,20 @@ export interface SwInterfaceTagAddDel {
 }
 export function encodeSwInterfaceTagAddDel(v: SwInterfaceTagAddDel, msgId: number): Buffer {
   const e = new Encoder('sw_interface_tag_add_del', 79);
+  encodeSwInterfaceTagAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceTagAddDelInto(e: Encoder, v: SwInterfaceTagAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.fixedString(v.tag, 64, 'tag');
-  return e.finish();
 }
 export function decodeSwInterfaceTagAddDel(body: Uint8Array): SwInterfaceTagAddDel {
   const d = new Decoder(body, 'sw_interface_tag_add_del');
@@ -2904,6 +3554,7 @@ export const SwInterfaceTagAddDelMessage: MessageDescriptor<SwInterfaceTagAddDel
   hasRetval: false,
   fixedSize: 79,
   encode: encodeSwInterfaceTagAddDel,
+  encodeInto: encodeSwInterfaceTagAddDelInto,
   decode: decodeSwInterfaceTagAddDel,
 };
 
@@ -2914,12 +3565,20 @@ export interface SwInterfaceTagAddDelReply {
 }
 export function encodeSwInterfaceTagAddDelReply(v: SwInterfaceTagAddDelReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_tag_add_del_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceTagAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceTagAddDelReplyInto(e: Encoder, v: SwInterfaceTagAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceTagAddDelReply(body: Uint8Array): SwInterfaceTagAddDelReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_tag_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2938,6 +3597,7 @@ export const SwInterfaceTagAddDelReplyMessage: MessageDescriptor<SwInterfaceTagA
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceTagAddDelReply,
+  encodeInto: encodeSwInterfaceTagAddDelReplyInto,
   decode: decodeSwInterfaceTagAddDelReply,
 };
 
@@ -2954,15 +3614,22 @@ export interface SwInterfaceTxPlacementDetails {
 }
 export function encodeSwInterfaceTxPlacementDetails(v: SwInterfaceTxPlacementDetails, msgId: number): Buffer {
   const e = new Encoder('sw_interface_tx_placement_details', 64);
+  encodeSwInterfaceTxPlacementDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceTxPlacementDetailsInto(e: Encoder, v: SwInterfaceTxPlacementDetails, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.queue_id, 'queue_id');
   e.u8(v.shared, 'shared');
   e.count('u32', v.threads, 'array_size');
-  e.array(v.threads, (x) => e.u32(x, 'threads'), 'threads');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.threads, 'threads'); i < a.length; i++) e.u32(a[i], 'threads');
 }
 export function decodeSwInterfaceTxPlacementDetails(body: Uint8Array): SwInterfaceTxPlacementDetails {
   const d = new Decoder(body, 'sw_interface_tx_placement_details');
@@ -2988,6 +3655,7 @@ export const SwInterfaceTxPlacementDetailsMessage: MessageDescriptor<SwInterface
   hasRetval: false,
   fixedSize: null,
   encode: encodeSwInterfaceTxPlacementDetails,
+  encodeInto: encodeSwInterfaceTxPlacementDetailsInto,
   decode: decodeSwInterfaceTxPlacementDetails,
 };
 
@@ -3000,14 +3668,22 @@ export interface SwInterfaceTxPlacementGet {
 }
 export function encodeSwInterfaceTxPlacementGet(v: SwInterfaceTxPlacementGet, msgId: number): Buffer {
   const e = new Encoder('sw_interface_tx_placement_get', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.cursor, 'cursor');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeSwInterfaceTxPlacementGetInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceTxPlacementGetInto(e: Encoder, v: SwInterfaceTxPlacementGet, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.cursor, 'cursor');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeSwInterfaceTxPlacementGet(body: Uint8Array): SwInterfaceTxPlacementGet {
+  if (body.length === 18) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, cursor: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, sw_if_index: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_tx_placement_get');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3028,6 +3704,7 @@ export const SwInterfaceTxPlacementGetMessage: MessageDescriptor<SwInterfaceTxPl
   hasRetval: false,
   fixedSize: 18,
   encode: encodeSwInterfaceTxPlacementGet,
+  encodeInto: encodeSwInterfaceTxPlacementGetInto,
   decode: decodeSwInterfaceTxPlacementGet,
 };
 
@@ -3039,13 +3716,21 @@ export interface SwInterfaceTxPlacementGetReply {
 }
 export function encodeSwInterfaceTxPlacementGetReply(v: SwInterfaceTxPlacementGetReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_tx_placement_get_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.cursor, 'cursor');
+  encodeSwInterfaceTxPlacementGetReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceTxPlacementGetReplyInto(e: Encoder, v: SwInterfaceTxPlacementGetReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.cursor, 'cursor');
+}
 export function decodeSwInterfaceTxPlacementGetReply(body: Uint8Array): SwInterfaceTxPlacementGetReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], cursor: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_tx_placement_get_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3065,6 +3750,7 @@ export const SwInterfaceTxPlacementGetReplyMessage: MessageDescriptor<SwInterfac
   hasRetval: true,
   fixedSize: 14,
   encode: encodeSwInterfaceTxPlacementGetReply,
+  encodeInto: encodeSwInterfaceTxPlacementGetReplyInto,
   decode: decodeSwInterfaceTxPlacementGetReply,
 };
 
@@ -3077,14 +3763,22 @@ export interface WantInterfaceEvents {
 }
 export function encodeWantInterfaceEvents(v: WantInterfaceEvents, msgId: number): Buffer {
   const e = new Encoder('want_interface_events', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.enable_disable, 'enable_disable');
-  e.u32(v.pid, 'pid');
+  encodeWantInterfaceEventsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeWantInterfaceEventsInto(e: Encoder, v: WantInterfaceEvents, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.enable_disable, 'enable_disable');
+  e.u32(v.pid, 'pid');
+}
 export function decodeWantInterfaceEvents(body: Uint8Array): WantInterfaceEvents {
+  if (body.length === 18) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, enable_disable: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, pid: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'want_interface_events');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3105,6 +3799,7 @@ export const WantInterfaceEventsMessage: MessageDescriptor<WantInterfaceEvents> 
   hasRetval: false,
   fixedSize: 18,
   encode: encodeWantInterfaceEvents,
+  encodeInto: encodeWantInterfaceEventsInto,
   decode: decodeWantInterfaceEvents,
 };
 
@@ -3115,12 +3810,20 @@ export interface WantInterfaceEventsReply {
 }
 export function encodeWantInterfaceEventsReply(v: WantInterfaceEventsReply, msgId: number): Buffer {
   const e = new Encoder('want_interface_events_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeWantInterfaceEventsReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeWantInterfaceEventsReplyInto(e: Encoder, v: WantInterfaceEventsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeWantInterfaceEventsReply(body: Uint8Array): WantInterfaceEventsReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'want_interface_events_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3139,6 +3842,7 @@ export const WantInterfaceEventsReplyMessage: MessageDescriptor<WantInterfaceEve
   hasRetval: true,
   fixedSize: 10,
   encode: encodeWantInterfaceEventsReply,
+  encodeInto: encodeWantInterfaceEventsReplyInto,
   decode: decodeWantInterfaceEventsReply,
 };
 

@@ -56,7 +56,7 @@ export function writeIpMroute(e: Encoder, v: IpMroute): void {
   e.u32(v.rpf_id, 'rpf_id');
   writeMprefix(e, v.prefix);
   e.count('u8', v.paths, 'n_paths');
-  e.array(v.paths, (x) => writeMfibPath(e, x), 'paths');
+  for (let i = 0, a = e.checkArray(v.paths, 'paths'); i < a.length; i++) writeMfibPath(e, a[i]);
 }
 export function readIpMroute(d: Decoder): IpMroute {
   const f0 = d.u32();
@@ -106,7 +106,7 @@ export function writeIpRoute(e: Encoder, v: IpRoute): void {
   e.u32(v.stats_index, 'stats_index');
   writePrefix(e, v.prefix);
   e.count('u8', v.paths, 'n_paths');
-  e.array(v.paths, (x) => writeFibPath(e, x), 'paths');
+  for (let i = 0, a = e.checkArray(v.paths, 'paths'); i < a.length; i++) writeFibPath(e, a[i]);
 }
 export function readIpRoute(d: Decoder): IpRoute {
   const f0 = d.u32();
@@ -133,7 +133,7 @@ export function writeIpRouteV2(e: Encoder, v: IpRouteV2): void {
   writePrefix(e, v.prefix);
   e.count('u8', v.paths, 'n_paths');
   e.u8(v.src, 'src');
-  e.array(v.paths, (x) => writeFibPath(e, x), 'paths');
+  for (let i = 0, a = e.checkArray(v.paths, 'paths'); i < a.length; i++) writeFibPath(e, a[i]);
 }
 export function readIpRouteV2(d: Decoder): IpRouteV2 {
   const f0 = d.u32();
@@ -195,7 +195,7 @@ export function writePuntRedirectV2(e: Encoder, v: PuntRedirectV2): void {
   e.u32(v.rx_sw_if_index, 'rx_sw_if_index');
   e.u8(v.af, 'af');
   e.count('u32', v.paths, 'n_paths');
-  e.array(v.paths, (x) => writeFibPath(e, x), 'paths');
+  for (let i = 0, a = e.checkArray(v.paths, 'paths'); i < a.length; i++) writeFibPath(e, a[i]);
 }
 export function readPuntRedirectV2(d: Decoder): PuntRedirectV2 {
   const f0 = d.u32();
@@ -215,12 +215,19 @@ export interface AddDelIpPuntRedirectV2 {
 }
 export function encodeAddDelIpPuntRedirectV2(v: AddDelIpPuntRedirectV2, msgId: number): Buffer {
   const e = new Encoder('add_del_ip_punt_redirect_v2', 64);
+  encodeAddDelIpPuntRedirectV2Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeAddDelIpPuntRedirectV2Into(e: Encoder, v: AddDelIpPuntRedirectV2, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   writePuntRedirectV2(e, v.punt);
-  return e.finish();
 }
 export function decodeAddDelIpPuntRedirectV2(body: Uint8Array): AddDelIpPuntRedirectV2 {
   const d = new Decoder(body, 'add_del_ip_punt_redirect_v2');
@@ -243,6 +250,7 @@ export const AddDelIpPuntRedirectV2Message: MessageDescriptor<AddDelIpPuntRedire
   hasRetval: false,
   fixedSize: null,
   encode: encodeAddDelIpPuntRedirectV2,
+  encodeInto: encodeAddDelIpPuntRedirectV2Into,
   decode: decodeAddDelIpPuntRedirectV2,
 };
 
@@ -253,12 +261,20 @@ export interface AddDelIpPuntRedirectV2Reply {
 }
 export function encodeAddDelIpPuntRedirectV2Reply(v: AddDelIpPuntRedirectV2Reply, msgId: number): Buffer {
   const e = new Encoder('add_del_ip_punt_redirect_v2_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeAddDelIpPuntRedirectV2ReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeAddDelIpPuntRedirectV2ReplyInto(e: Encoder, v: AddDelIpPuntRedirectV2Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeAddDelIpPuntRedirectV2Reply(body: Uint8Array): AddDelIpPuntRedirectV2Reply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'add_del_ip_punt_redirect_v2_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -277,6 +293,7 @@ export const AddDelIpPuntRedirectV2ReplyMessage: MessageDescriptor<AddDelIpPuntR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeAddDelIpPuntRedirectV2Reply,
+  encodeInto: encodeAddDelIpPuntRedirectV2ReplyInto,
   decode: decodeAddDelIpPuntRedirectV2Reply,
 };
 
@@ -288,13 +305,21 @@ export interface IoamDisable {
 }
 export function encodeIoamDisable(v: IoamDisable, msgId: number): Buffer {
   const e = new Encoder('ioam_disable', 12);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u16(v.id, 'id');
+  encodeIoamDisableInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIoamDisableInto(e: Encoder, v: IoamDisable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u16(v.id, 'id');
+}
 export function decodeIoamDisable(body: Uint8Array): IoamDisable {
+  if (body.length === 12) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, id: (body[10] << 8) | body[11] };
   const d = new Decoder(body, 'ioam_disable');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -314,6 +339,7 @@ export const IoamDisableMessage: MessageDescriptor<IoamDisable> = {
   hasRetval: false,
   fixedSize: 12,
   encode: encodeIoamDisable,
+  encodeInto: encodeIoamDisableInto,
   decode: decodeIoamDisable,
 };
 
@@ -324,12 +350,20 @@ export interface IoamDisableReply {
 }
 export function encodeIoamDisableReply(v: IoamDisableReply, msgId: number): Buffer {
   const e = new Encoder('ioam_disable_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIoamDisableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIoamDisableReplyInto(e: Encoder, v: IoamDisableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIoamDisableReply(body: Uint8Array): IoamDisableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ioam_disable_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -348,6 +382,7 @@ export const IoamDisableReplyMessage: MessageDescriptor<IoamDisableReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIoamDisableReply,
+  encodeInto: encodeIoamDisableReplyInto,
   decode: decodeIoamDisableReply,
 };
 
@@ -364,18 +399,26 @@ export interface IoamEnable {
 }
 export function encodeIoamEnable(v: IoamEnable, msgId: number): Buffer {
   const e = new Encoder('ioam_enable', 20);
+  encodeIoamEnableInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIoamEnableInto(e: Encoder, v: IoamEnable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u16(v.id, 'id');
   e.bool(v.seqno, 'seqno');
   e.bool(v.analyse, 'analyse');
   e.bool(v.pot_enable, 'pot_enable');
   e.bool(v.trace_enable, 'trace_enable');
   e.u32(v.node_id, 'node_id');
-  return e.finish();
 }
 export function decodeIoamEnable(body: Uint8Array): IoamEnable {
+  if (body.length === 20) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, id: (body[10] << 8) | body[11], seqno: body[12] !== 0, analyse: body[13] !== 0, pot_enable: body[14] !== 0, trace_enable: body[15] !== 0, node_id: ((body[16] << 24) | (body[17] << 16) | (body[18] << 8) | body[19]) >>> 0 };
   const d = new Decoder(body, 'ioam_enable');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -400,6 +443,7 @@ export const IoamEnableMessage: MessageDescriptor<IoamEnable> = {
   hasRetval: false,
   fixedSize: 20,
   encode: encodeIoamEnable,
+  encodeInto: encodeIoamEnableInto,
   decode: decodeIoamEnable,
 };
 
@@ -410,12 +454,20 @@ export interface IoamEnableReply {
 }
 export function encodeIoamEnableReply(v: IoamEnableReply, msgId: number): Buffer {
   const e = new Encoder('ioam_enable_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIoamEnableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIoamEnableReplyInto(e: Encoder, v: IoamEnableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIoamEnableReply(body: Uint8Array): IoamEnableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ioam_enable_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -434,6 +486,7 @@ export const IoamEnableReplyMessage: MessageDescriptor<IoamEnableReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIoamEnableReply,
+  encodeInto: encodeIoamEnableReplyInto,
   decode: decodeIoamEnableReply,
 };
 
@@ -445,11 +498,18 @@ export interface IpAddressDetails {
 }
 export function encodeIpAddressDetails(v: IpAddressDetails, msgId: number): Buffer {
   const e = new Encoder('ip_address_details', 28);
+  encodeIpAddressDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpAddressDetailsInto(e: Encoder, v: IpAddressDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   writeAddressWithPrefix(e, v.prefix);
-  return e.finish();
 }
 export function decodeIpAddressDetails(body: Uint8Array): IpAddressDetails {
   const d = new Decoder(body, 'ip_address_details');
@@ -471,6 +531,7 @@ export const IpAddressDetailsMessage: MessageDescriptor<IpAddressDetails> = {
   hasRetval: false,
   fixedSize: 28,
   encode: encodeIpAddressDetails,
+  encodeInto: encodeIpAddressDetailsInto,
   decode: decodeIpAddressDetails,
 };
 
@@ -483,14 +544,22 @@ export interface IpAddressDump {
 }
 export function encodeIpAddressDump(v: IpAddressDump, msgId: number): Buffer {
   const e = new Encoder('ip_address_dump', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.is_ipv6, 'is_ipv6');
+  encodeIpAddressDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpAddressDumpInto(e: Encoder, v: IpAddressDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.is_ipv6, 'is_ipv6');
+}
 export function decodeIpAddressDump(body: Uint8Array): IpAddressDump {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, is_ipv6: body[14] !== 0 };
   const d = new Decoder(body, 'ip_address_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -511,6 +580,7 @@ export const IpAddressDumpMessage: MessageDescriptor<IpAddressDump> = {
   hasRetval: false,
   fixedSize: 15,
   encode: encodeIpAddressDump,
+  encodeInto: encodeIpAddressDumpInto,
   decode: decodeIpAddressDump,
 };
 
@@ -525,13 +595,20 @@ export interface IpContainerProxyAddDel {
 }
 export function encodeIpContainerProxyAddDel(v: IpContainerProxyAddDel, msgId: number): Buffer {
   const e = new Encoder('ip_container_proxy_add_del', 33);
+  encodeIpContainerProxyAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpContainerProxyAddDelInto(e: Encoder, v: IpContainerProxyAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   writePrefix(e, v.pfx);
   e.u32(v.sw_if_index, 'sw_if_index');
   e.bool(v.is_add, 'is_add');
-  return e.finish();
 }
 export function decodeIpContainerProxyAddDel(body: Uint8Array): IpContainerProxyAddDel {
   const d = new Decoder(body, 'ip_container_proxy_add_del');
@@ -555,6 +632,7 @@ export const IpContainerProxyAddDelMessage: MessageDescriptor<IpContainerProxyAd
   hasRetval: false,
   fixedSize: 33,
   encode: encodeIpContainerProxyAddDel,
+  encodeInto: encodeIpContainerProxyAddDelInto,
   decode: decodeIpContainerProxyAddDel,
 };
 
@@ -565,12 +643,20 @@ export interface IpContainerProxyAddDelReply {
 }
 export function encodeIpContainerProxyAddDelReply(v: IpContainerProxyAddDelReply, msgId: number): Buffer {
   const e = new Encoder('ip_container_proxy_add_del_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpContainerProxyAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpContainerProxyAddDelReplyInto(e: Encoder, v: IpContainerProxyAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpContainerProxyAddDelReply(body: Uint8Array): IpContainerProxyAddDelReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_container_proxy_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -589,6 +675,7 @@ export const IpContainerProxyAddDelReplyMessage: MessageDescriptor<IpContainerPr
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpContainerProxyAddDelReply,
+  encodeInto: encodeIpContainerProxyAddDelReplyInto,
   decode: decodeIpContainerProxyAddDelReply,
 };
 
@@ -600,11 +687,18 @@ export interface IpContainerProxyDetails {
 }
 export function encodeIpContainerProxyDetails(v: IpContainerProxyDetails, msgId: number): Buffer {
   const e = new Encoder('ip_container_proxy_details', 28);
+  encodeIpContainerProxyDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpContainerProxyDetailsInto(e: Encoder, v: IpContainerProxyDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   writePrefix(e, v.prefix);
-  return e.finish();
 }
 export function decodeIpContainerProxyDetails(body: Uint8Array): IpContainerProxyDetails {
   const d = new Decoder(body, 'ip_container_proxy_details');
@@ -626,6 +720,7 @@ export const IpContainerProxyDetailsMessage: MessageDescriptor<IpContainerProxyD
   hasRetval: false,
   fixedSize: 28,
   encode: encodeIpContainerProxyDetails,
+  encodeInto: encodeIpContainerProxyDetailsInto,
   decode: decodeIpContainerProxyDetails,
 };
 
@@ -636,12 +731,20 @@ export interface IpContainerProxyDump {
 }
 export function encodeIpContainerProxyDump(v: IpContainerProxyDump, msgId: number): Buffer {
   const e = new Encoder('ip_container_proxy_dump', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeIpContainerProxyDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpContainerProxyDumpInto(e: Encoder, v: IpContainerProxyDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeIpContainerProxyDump(body: Uint8Array): IpContainerProxyDump {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'ip_container_proxy_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -660,6 +763,7 @@ export const IpContainerProxyDumpMessage: MessageDescriptor<IpContainerProxyDump
   hasRetval: false,
   fixedSize: 10,
   encode: encodeIpContainerProxyDump,
+  encodeInto: encodeIpContainerProxyDumpInto,
   decode: decodeIpContainerProxyDump,
 };
 
@@ -671,13 +775,21 @@ export interface IpDetails {
 }
 export function encodeIpDetails(v: IpDetails, msgId: number): Buffer {
   const e = new Encoder('ip_details', 11);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.is_ipv6, 'is_ipv6');
+  encodeIpDetailsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpDetailsInto(e: Encoder, v: IpDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.is_ipv6, 'is_ipv6');
+}
 export function decodeIpDetails(body: Uint8Array): IpDetails {
+  if (body.length === 11) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, sw_if_index: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, is_ipv6: body[10] !== 0 };
   const d = new Decoder(body, 'ip_details');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -697,6 +809,7 @@ export const IpDetailsMessage: MessageDescriptor<IpDetails> = {
   hasRetval: false,
   fixedSize: 11,
   encode: encodeIpDetails,
+  encodeInto: encodeIpDetailsInto,
   decode: decodeIpDetails,
 };
 
@@ -708,13 +821,21 @@ export interface IpDump {
 }
 export function encodeIpDump(v: IpDump, msgId: number): Buffer {
   const e = new Encoder('ip_dump', 11);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.bool(v.is_ipv6, 'is_ipv6');
+  encodeIpDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpDumpInto(e: Encoder, v: IpDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.bool(v.is_ipv6, 'is_ipv6');
+}
 export function decodeIpDump(body: Uint8Array): IpDump {
+  if (body.length === 11) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, is_ipv6: body[10] !== 0 };
   const d = new Decoder(body, 'ip_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -734,6 +855,7 @@ export const IpDumpMessage: MessageDescriptor<IpDump> = {
   hasRetval: false,
   fixedSize: 11,
   encode: encodeIpDump,
+  encodeInto: encodeIpDumpInto,
   decode: decodeIpDump,
 };
 
@@ -746,14 +868,22 @@ export interface IpLocalReassEnableDisable {
 }
 export function encodeIpLocalReassEnableDisable(v: IpLocalReassEnableDisable, msgId: number): Buffer {
   const e = new Encoder('ip_local_reass_enable_disable', 12);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.bool(v.enable_ip4, 'enable_ip4');
-  e.bool(v.enable_ip6, 'enable_ip6');
+  encodeIpLocalReassEnableDisableInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpLocalReassEnableDisableInto(e: Encoder, v: IpLocalReassEnableDisable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.bool(v.enable_ip4, 'enable_ip4');
+  e.bool(v.enable_ip6, 'enable_ip6');
+}
 export function decodeIpLocalReassEnableDisable(body: Uint8Array): IpLocalReassEnableDisable {
+  if (body.length === 12) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, enable_ip4: body[10] !== 0, enable_ip6: body[11] !== 0 };
   const d = new Decoder(body, 'ip_local_reass_enable_disable');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -774,6 +904,7 @@ export const IpLocalReassEnableDisableMessage: MessageDescriptor<IpLocalReassEna
   hasRetval: false,
   fixedSize: 12,
   encode: encodeIpLocalReassEnableDisable,
+  encodeInto: encodeIpLocalReassEnableDisableInto,
   decode: decodeIpLocalReassEnableDisable,
 };
 
@@ -784,12 +915,20 @@ export interface IpLocalReassEnableDisableReply {
 }
 export function encodeIpLocalReassEnableDisableReply(v: IpLocalReassEnableDisableReply, msgId: number): Buffer {
   const e = new Encoder('ip_local_reass_enable_disable_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpLocalReassEnableDisableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpLocalReassEnableDisableReplyInto(e: Encoder, v: IpLocalReassEnableDisableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpLocalReassEnableDisableReply(body: Uint8Array): IpLocalReassEnableDisableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_local_reass_enable_disable_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -808,6 +947,7 @@ export const IpLocalReassEnableDisableReplyMessage: MessageDescriptor<IpLocalRea
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpLocalReassEnableDisableReply,
+  encodeInto: encodeIpLocalReassEnableDisableReplyInto,
   decode: decodeIpLocalReassEnableDisableReply,
 };
 
@@ -818,12 +958,20 @@ export interface IpLocalReassGet {
 }
 export function encodeIpLocalReassGet(v: IpLocalReassGet, msgId: number): Buffer {
   const e = new Encoder('ip_local_reass_get', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeIpLocalReassGetInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpLocalReassGetInto(e: Encoder, v: IpLocalReassGet, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeIpLocalReassGet(body: Uint8Array): IpLocalReassGet {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'ip_local_reass_get');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -842,6 +990,7 @@ export const IpLocalReassGetMessage: MessageDescriptor<IpLocalReassGet> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeIpLocalReassGet,
+  encodeInto: encodeIpLocalReassGetInto,
   decode: decodeIpLocalReassGet,
 };
 
@@ -854,14 +1003,22 @@ export interface IpLocalReassGetReply {
 }
 export function encodeIpLocalReassGetReply(v: IpLocalReassGetReply, msgId: number): Buffer {
   const e = new Encoder('ip_local_reass_get_reply', 12);
+  encodeIpLocalReassGetReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpLocalReassGetReplyInto(e: Encoder, v: IpLocalReassGetReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.bool(v.ip4_is_enabled, 'ip4_is_enabled');
   e.bool(v.ip6_is_enabled, 'ip6_is_enabled');
-  return e.finish();
 }
 export function decodeIpLocalReassGetReply(body: Uint8Array): IpLocalReassGetReply {
+  if (body.length === 12) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], ip4_is_enabled: body[10] !== 0, ip6_is_enabled: body[11] !== 0 };
   const d = new Decoder(body, 'ip_local_reass_get_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -882,6 +1039,7 @@ export const IpLocalReassGetReplyMessage: MessageDescriptor<IpLocalReassGetReply
   hasRetval: true,
   fixedSize: 12,
   encode: encodeIpLocalReassGetReply,
+  encodeInto: encodeIpLocalReassGetReplyInto,
   decode: decodeIpLocalReassGetReply,
 };
 
@@ -896,13 +1054,20 @@ export interface IpMrouteAddDel {
 }
 export function encodeIpMrouteAddDel(v: IpMrouteAddDel, msgId: number): Buffer {
   const e = new Encoder('ip_mroute_add_del', 64);
+  encodeIpMrouteAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpMrouteAddDelInto(e: Encoder, v: IpMrouteAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   e.bool(v.is_multipath, 'is_multipath');
   writeIpMroute(e, v.route);
-  return e.finish();
 }
 export function decodeIpMrouteAddDel(body: Uint8Array): IpMrouteAddDel {
   const d = new Decoder(body, 'ip_mroute_add_del');
@@ -926,6 +1091,7 @@ export const IpMrouteAddDelMessage: MessageDescriptor<IpMrouteAddDel> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpMrouteAddDel,
+  encodeInto: encodeIpMrouteAddDelInto,
   decode: decodeIpMrouteAddDel,
 };
 
@@ -937,13 +1103,21 @@ export interface IpMrouteAddDelReply {
 }
 export function encodeIpMrouteAddDelReply(v: IpMrouteAddDelReply, msgId: number): Buffer {
   const e = new Encoder('ip_mroute_add_del_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.stats_index, 'stats_index');
+  encodeIpMrouteAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpMrouteAddDelReplyInto(e: Encoder, v: IpMrouteAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.stats_index, 'stats_index');
+}
 export function decodeIpMrouteAddDelReply(body: Uint8Array): IpMrouteAddDelReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], stats_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_mroute_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -963,6 +1137,7 @@ export const IpMrouteAddDelReplyMessage: MessageDescriptor<IpMrouteAddDelReply> 
   hasRetval: true,
   fixedSize: 14,
   encode: encodeIpMrouteAddDelReply,
+  encodeInto: encodeIpMrouteAddDelReplyInto,
   decode: decodeIpMrouteAddDelReply,
 };
 
@@ -973,10 +1148,17 @@ export interface IpMrouteDetails {
 }
 export function encodeIpMrouteDetails(v: IpMrouteDetails, msgId: number): Buffer {
   const e = new Encoder('ip_mroute_details', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writeIpMroute(e, v.route);
+  encodeIpMrouteDetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpMrouteDetailsInto(e: Encoder, v: IpMrouteDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writeIpMroute(e, v.route);
 }
 export function decodeIpMrouteDetails(body: Uint8Array): IpMrouteDetails {
   const d = new Decoder(body, 'ip_mroute_details');
@@ -997,6 +1179,7 @@ export const IpMrouteDetailsMessage: MessageDescriptor<IpMrouteDetails> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpMrouteDetails,
+  encodeInto: encodeIpMrouteDetailsInto,
   decode: decodeIpMrouteDetails,
 };
 
@@ -1008,11 +1191,18 @@ export interface IpMrouteDump {
 }
 export function encodeIpMrouteDump(v: IpMrouteDump, msgId: number): Buffer {
   const e = new Encoder('ip_mroute_dump', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpMrouteDumpInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpMrouteDumpInto(e: Encoder, v: IpMrouteDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpMrouteDump(body: Uint8Array): IpMrouteDump {
   const d = new Decoder(body, 'ip_mroute_dump');
@@ -1034,6 +1224,7 @@ export const IpMrouteDumpMessage: MessageDescriptor<IpMrouteDump> = {
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpMrouteDump,
+  encodeInto: encodeIpMrouteDumpInto,
   decode: decodeIpMrouteDump,
 };
 
@@ -1045,11 +1236,18 @@ export interface IpMtableDetails {
 }
 export function encodeIpMtableDetails(v: IpMtableDetails, msgId: number): Buffer {
   const e = new Encoder('ip_mtable_details', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpMtableDetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpMtableDetailsInto(e: Encoder, v: IpMtableDetails, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpMtableDetails(body: Uint8Array): IpMtableDetails {
   const d = new Decoder(body, 'ip_mtable_details');
@@ -1071,6 +1269,7 @@ export const IpMtableDetailsMessage: MessageDescriptor<IpMtableDetails> = {
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpMtableDetails,
+  encodeInto: encodeIpMtableDetailsInto,
   decode: decodeIpMtableDetails,
 };
 
@@ -1081,12 +1280,20 @@ export interface IpMtableDump {
 }
 export function encodeIpMtableDump(v: IpMtableDump, msgId: number): Buffer {
   const e = new Encoder('ip_mtable_dump', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeIpMtableDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpMtableDumpInto(e: Encoder, v: IpMtableDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeIpMtableDump(body: Uint8Array): IpMtableDump {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'ip_mtable_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1105,6 +1312,7 @@ export const IpMtableDumpMessage: MessageDescriptor<IpMtableDump> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeIpMtableDump,
+  encodeInto: encodeIpMtableDumpInto,
   decode: decodeIpMtableDump,
 };
 
@@ -1115,10 +1323,17 @@ export interface IpPathMtuDetails {
 }
 export function encodeIpPathMtuDetails(v: IpPathMtuDetails, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_details', 37);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writeIpPathMtu(e, v.pmtu);
+  encodeIpPathMtuDetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPathMtuDetailsInto(e: Encoder, v: IpPathMtuDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writeIpPathMtu(e, v.pmtu);
 }
 export function decodeIpPathMtuDetails(body: Uint8Array): IpPathMtuDetails {
   const d = new Decoder(body, 'ip_path_mtu_details');
@@ -1139,6 +1354,7 @@ export const IpPathMtuDetailsMessage: MessageDescriptor<IpPathMtuDetails> = {
   hasRetval: false,
   fixedSize: 37,
   encode: encodeIpPathMtuDetails,
+  encodeInto: encodeIpPathMtuDetailsInto,
   decode: decodeIpPathMtuDetails,
 };
 
@@ -1150,13 +1366,21 @@ export interface IpPathMtuGet {
 }
 export function encodeIpPathMtuGet(v: IpPathMtuGet, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_get', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.cursor, 'cursor');
+  encodeIpPathMtuGetInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPathMtuGetInto(e: Encoder, v: IpPathMtuGet, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.cursor, 'cursor');
+}
 export function decodeIpPathMtuGet(body: Uint8Array): IpPathMtuGet {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, cursor: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_path_mtu_get');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1176,6 +1400,7 @@ export const IpPathMtuGetMessage: MessageDescriptor<IpPathMtuGet> = {
   hasRetval: false,
   fixedSize: 14,
   encode: encodeIpPathMtuGet,
+  encodeInto: encodeIpPathMtuGetInto,
   decode: decodeIpPathMtuGet,
 };
 
@@ -1187,13 +1412,21 @@ export interface IpPathMtuGetReply {
 }
 export function encodeIpPathMtuGetReply(v: IpPathMtuGetReply, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_get_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.cursor, 'cursor');
+  encodeIpPathMtuGetReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPathMtuGetReplyInto(e: Encoder, v: IpPathMtuGetReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.cursor, 'cursor');
+}
 export function decodeIpPathMtuGetReply(body: Uint8Array): IpPathMtuGetReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], cursor: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_path_mtu_get_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1213,6 +1446,7 @@ export const IpPathMtuGetReplyMessage: MessageDescriptor<IpPathMtuGetReply> = {
   hasRetval: true,
   fixedSize: 14,
   encode: encodeIpPathMtuGetReply,
+  encodeInto: encodeIpPathMtuGetReplyInto,
   decode: decodeIpPathMtuGetReply,
 };
 
@@ -1223,12 +1457,20 @@ export interface IpPathMtuReplaceBegin {
 }
 export function encodeIpPathMtuReplaceBegin(v: IpPathMtuReplaceBegin, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_replace_begin', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeIpPathMtuReplaceBeginInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPathMtuReplaceBeginInto(e: Encoder, v: IpPathMtuReplaceBegin, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeIpPathMtuReplaceBegin(body: Uint8Array): IpPathMtuReplaceBegin {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'ip_path_mtu_replace_begin');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1247,6 +1489,7 @@ export const IpPathMtuReplaceBeginMessage: MessageDescriptor<IpPathMtuReplaceBeg
   hasRetval: false,
   fixedSize: 10,
   encode: encodeIpPathMtuReplaceBegin,
+  encodeInto: encodeIpPathMtuReplaceBeginInto,
   decode: decodeIpPathMtuReplaceBegin,
 };
 
@@ -1257,12 +1500,20 @@ export interface IpPathMtuReplaceBeginReply {
 }
 export function encodeIpPathMtuReplaceBeginReply(v: IpPathMtuReplaceBeginReply, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_replace_begin_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpPathMtuReplaceBeginReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPathMtuReplaceBeginReplyInto(e: Encoder, v: IpPathMtuReplaceBeginReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpPathMtuReplaceBeginReply(body: Uint8Array): IpPathMtuReplaceBeginReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_path_mtu_replace_begin_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1281,6 +1532,7 @@ export const IpPathMtuReplaceBeginReplyMessage: MessageDescriptor<IpPathMtuRepla
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpPathMtuReplaceBeginReply,
+  encodeInto: encodeIpPathMtuReplaceBeginReplyInto,
   decode: decodeIpPathMtuReplaceBeginReply,
 };
 
@@ -1291,12 +1543,20 @@ export interface IpPathMtuReplaceEnd {
 }
 export function encodeIpPathMtuReplaceEnd(v: IpPathMtuReplaceEnd, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_replace_end', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeIpPathMtuReplaceEndInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPathMtuReplaceEndInto(e: Encoder, v: IpPathMtuReplaceEnd, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeIpPathMtuReplaceEnd(body: Uint8Array): IpPathMtuReplaceEnd {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'ip_path_mtu_replace_end');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1315,6 +1575,7 @@ export const IpPathMtuReplaceEndMessage: MessageDescriptor<IpPathMtuReplaceEnd> 
   hasRetval: false,
   fixedSize: 10,
   encode: encodeIpPathMtuReplaceEnd,
+  encodeInto: encodeIpPathMtuReplaceEndInto,
   decode: decodeIpPathMtuReplaceEnd,
 };
 
@@ -1325,12 +1586,20 @@ export interface IpPathMtuReplaceEndReply {
 }
 export function encodeIpPathMtuReplaceEndReply(v: IpPathMtuReplaceEndReply, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_replace_end_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpPathMtuReplaceEndReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPathMtuReplaceEndReplyInto(e: Encoder, v: IpPathMtuReplaceEndReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpPathMtuReplaceEndReply(body: Uint8Array): IpPathMtuReplaceEndReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_path_mtu_replace_end_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1349,6 +1618,7 @@ export const IpPathMtuReplaceEndReplyMessage: MessageDescriptor<IpPathMtuReplace
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpPathMtuReplaceEndReply,
+  encodeInto: encodeIpPathMtuReplaceEndReplyInto,
   decode: decodeIpPathMtuReplaceEndReply,
 };
 
@@ -1360,11 +1630,18 @@ export interface IpPathMtuUpdate {
 }
 export function encodeIpPathMtuUpdate(v: IpPathMtuUpdate, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_update', 41);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpPathMtu(e, v.pmtu);
+  encodeIpPathMtuUpdateInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPathMtuUpdateInto(e: Encoder, v: IpPathMtuUpdate, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpPathMtu(e, v.pmtu);
 }
 export function decodeIpPathMtuUpdate(body: Uint8Array): IpPathMtuUpdate {
   const d = new Decoder(body, 'ip_path_mtu_update');
@@ -1386,6 +1663,7 @@ export const IpPathMtuUpdateMessage: MessageDescriptor<IpPathMtuUpdate> = {
   hasRetval: false,
   fixedSize: 41,
   encode: encodeIpPathMtuUpdate,
+  encodeInto: encodeIpPathMtuUpdateInto,
   decode: decodeIpPathMtuUpdate,
 };
 
@@ -1396,12 +1674,20 @@ export interface IpPathMtuUpdateReply {
 }
 export function encodeIpPathMtuUpdateReply(v: IpPathMtuUpdateReply, msgId: number): Buffer {
   const e = new Encoder('ip_path_mtu_update_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpPathMtuUpdateReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPathMtuUpdateReplyInto(e: Encoder, v: IpPathMtuUpdateReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpPathMtuUpdateReply(body: Uint8Array): IpPathMtuUpdateReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_path_mtu_update_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1420,6 +1706,7 @@ export const IpPathMtuUpdateReplyMessage: MessageDescriptor<IpPathMtuUpdateReply
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpPathMtuUpdateReply,
+  encodeInto: encodeIpPathMtuUpdateReplyInto,
   decode: decodeIpPathMtuUpdateReply,
 };
 
@@ -1433,12 +1720,19 @@ export interface IpPuntRedirect {
 }
 export function encodeIpPuntRedirect(v: IpPuntRedirect, msgId: number): Buffer {
   const e = new Encoder('ip_punt_redirect', 36);
+  encodeIpPuntRedirectInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPuntRedirectInto(e: Encoder, v: IpPuntRedirect, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   writePuntRedirect(e, v.punt);
   e.bool(v.is_add, 'is_add');
-  return e.finish();
 }
 export function decodeIpPuntRedirect(body: Uint8Array): IpPuntRedirect {
   const d = new Decoder(body, 'ip_punt_redirect');
@@ -1461,6 +1755,7 @@ export const IpPuntRedirectMessage: MessageDescriptor<IpPuntRedirect> = {
   hasRetval: false,
   fixedSize: 36,
   encode: encodeIpPuntRedirect,
+  encodeInto: encodeIpPuntRedirectInto,
   decode: decodeIpPuntRedirect,
 };
 
@@ -1471,10 +1766,17 @@ export interface IpPuntRedirectDetails {
 }
 export function encodeIpPuntRedirectDetails(v: IpPuntRedirectDetails, msgId: number): Buffer {
   const e = new Encoder('ip_punt_redirect_details', 31);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writePuntRedirect(e, v.punt);
+  encodeIpPuntRedirectDetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPuntRedirectDetailsInto(e: Encoder, v: IpPuntRedirectDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writePuntRedirect(e, v.punt);
 }
 export function decodeIpPuntRedirectDetails(body: Uint8Array): IpPuntRedirectDetails {
   const d = new Decoder(body, 'ip_punt_redirect_details');
@@ -1495,6 +1797,7 @@ export const IpPuntRedirectDetailsMessage: MessageDescriptor<IpPuntRedirectDetai
   hasRetval: false,
   fixedSize: 31,
   encode: encodeIpPuntRedirectDetails,
+  encodeInto: encodeIpPuntRedirectDetailsInto,
   decode: decodeIpPuntRedirectDetails,
 };
 
@@ -1507,14 +1810,22 @@ export interface IpPuntRedirectDump {
 }
 export function encodeIpPuntRedirectDump(v: IpPuntRedirectDump, msgId: number): Buffer {
   const e = new Encoder('ip_punt_redirect_dump', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.is_ipv6, 'is_ipv6');
+  encodeIpPuntRedirectDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPuntRedirectDumpInto(e: Encoder, v: IpPuntRedirectDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.is_ipv6, 'is_ipv6');
+}
 export function decodeIpPuntRedirectDump(body: Uint8Array): IpPuntRedirectDump {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, is_ipv6: body[14] !== 0 };
   const d = new Decoder(body, 'ip_punt_redirect_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1535,6 +1846,7 @@ export const IpPuntRedirectDumpMessage: MessageDescriptor<IpPuntRedirectDump> = 
   hasRetval: false,
   fixedSize: 15,
   encode: encodeIpPuntRedirectDump,
+  encodeInto: encodeIpPuntRedirectDumpInto,
   decode: decodeIpPuntRedirectDump,
 };
 
@@ -1545,12 +1857,20 @@ export interface IpPuntRedirectReply {
 }
 export function encodeIpPuntRedirectReply(v: IpPuntRedirectReply, msgId: number): Buffer {
   const e = new Encoder('ip_punt_redirect_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpPuntRedirectReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPuntRedirectReplyInto(e: Encoder, v: IpPuntRedirectReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpPuntRedirectReply(body: Uint8Array): IpPuntRedirectReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_punt_redirect_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1569,6 +1889,7 @@ export const IpPuntRedirectReplyMessage: MessageDescriptor<IpPuntRedirectReply> 
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpPuntRedirectReply,
+  encodeInto: encodeIpPuntRedirectReplyInto,
   decode: decodeIpPuntRedirectReply,
 };
 
@@ -1579,10 +1900,17 @@ export interface IpPuntRedirectV2Details {
 }
 export function encodeIpPuntRedirectV2Details(v: IpPuntRedirectV2Details, msgId: number): Buffer {
   const e = new Encoder('ip_punt_redirect_v2_details', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writePuntRedirectV2(e, v.punt);
+  encodeIpPuntRedirectV2DetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpPuntRedirectV2DetailsInto(e: Encoder, v: IpPuntRedirectV2Details, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writePuntRedirectV2(e, v.punt);
 }
 export function decodeIpPuntRedirectV2Details(body: Uint8Array): IpPuntRedirectV2Details {
   const d = new Decoder(body, 'ip_punt_redirect_v2_details');
@@ -1603,6 +1931,7 @@ export const IpPuntRedirectV2DetailsMessage: MessageDescriptor<IpPuntRedirectV2D
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpPuntRedirectV2Details,
+  encodeInto: encodeIpPuntRedirectV2DetailsInto,
   decode: decodeIpPuntRedirectV2Details,
 };
 
@@ -1615,14 +1944,22 @@ export interface IpPuntRedirectV2Dump {
 }
 export function encodeIpPuntRedirectV2Dump(v: IpPuntRedirectV2Dump, msgId: number): Buffer {
   const e = new Encoder('ip_punt_redirect_v2_dump', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u8(v.af, 'af');
+  encodeIpPuntRedirectV2DumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpPuntRedirectV2DumpInto(e: Encoder, v: IpPuntRedirectV2Dump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u8(v.af, 'af');
+}
 export function decodeIpPuntRedirectV2Dump(body: Uint8Array): IpPuntRedirectV2Dump {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, af: body[14] };
   const d = new Decoder(body, 'ip_punt_redirect_v2_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1643,6 +1980,7 @@ export const IpPuntRedirectV2DumpMessage: MessageDescriptor<IpPuntRedirectV2Dump
   hasRetval: false,
   fixedSize: 15,
   encode: encodeIpPuntRedirectV2Dump,
+  encodeInto: encodeIpPuntRedirectV2DumpInto,
   decode: decodeIpPuntRedirectV2Dump,
 };
 
@@ -1657,16 +1995,24 @@ export interface IpReassemblyEnableDisable {
 }
 export function encodeIpReassemblyEnableDisable(v: IpReassemblyEnableDisable, msgId: number): Buffer {
   const e = new Encoder('ip_reassembly_enable_disable', 20);
+  encodeIpReassemblyEnableDisableInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpReassemblyEnableDisableInto(e: Encoder, v: IpReassemblyEnableDisable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.bool(v.enable_ip4, 'enable_ip4');
   e.bool(v.enable_ip6, 'enable_ip6');
   e.u32(v.type, 'type');
-  return e.finish();
 }
 export function decodeIpReassemblyEnableDisable(body: Uint8Array): IpReassemblyEnableDisable {
+  if (body.length === 20) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, enable_ip4: body[14] !== 0, enable_ip6: body[15] !== 0, type: ((body[16] << 24) | (body[17] << 16) | (body[18] << 8) | body[19]) >>> 0 };
   const d = new Decoder(body, 'ip_reassembly_enable_disable');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1689,6 +2035,7 @@ export const IpReassemblyEnableDisableMessage: MessageDescriptor<IpReassemblyEna
   hasRetval: false,
   fixedSize: 20,
   encode: encodeIpReassemblyEnableDisable,
+  encodeInto: encodeIpReassemblyEnableDisableInto,
   decode: decodeIpReassemblyEnableDisable,
 };
 
@@ -1699,12 +2046,20 @@ export interface IpReassemblyEnableDisableReply {
 }
 export function encodeIpReassemblyEnableDisableReply(v: IpReassemblyEnableDisableReply, msgId: number): Buffer {
   const e = new Encoder('ip_reassembly_enable_disable_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpReassemblyEnableDisableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpReassemblyEnableDisableReplyInto(e: Encoder, v: IpReassemblyEnableDisableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpReassemblyEnableDisableReply(body: Uint8Array): IpReassemblyEnableDisableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_reassembly_enable_disable_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1723,6 +2078,7 @@ export const IpReassemblyEnableDisableReplyMessage: MessageDescriptor<IpReassemb
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpReassemblyEnableDisableReply,
+  encodeInto: encodeIpReassemblyEnableDisableReplyInto,
   decode: decodeIpReassemblyEnableDisableReply,
 };
 
@@ -1735,14 +2091,22 @@ export interface IpReassemblyGet {
 }
 export function encodeIpReassemblyGet(v: IpReassemblyGet, msgId: number): Buffer {
   const e = new Encoder('ip_reassembly_get', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.bool(v.is_ip6, 'is_ip6');
-  e.u32(v.type, 'type');
+  encodeIpReassemblyGetInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpReassemblyGetInto(e: Encoder, v: IpReassemblyGet, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.bool(v.is_ip6, 'is_ip6');
+  e.u32(v.type, 'type');
+}
 export function decodeIpReassemblyGet(body: Uint8Array): IpReassemblyGet {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, is_ip6: body[10] !== 0, type: ((body[11] << 24) | (body[12] << 16) | (body[13] << 8) | body[14]) >>> 0 };
   const d = new Decoder(body, 'ip_reassembly_get');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1763,6 +2127,7 @@ export const IpReassemblyGetMessage: MessageDescriptor<IpReassemblyGet> = {
   hasRetval: false,
   fixedSize: 15,
   encode: encodeIpReassemblyGet,
+  encodeInto: encodeIpReassemblyGetInto,
   decode: decodeIpReassemblyGet,
 };
 
@@ -1778,17 +2143,25 @@ export interface IpReassemblyGetReply {
 }
 export function encodeIpReassemblyGetReply(v: IpReassemblyGetReply, msgId: number): Buffer {
   const e = new Encoder('ip_reassembly_get_reply', 27);
+  encodeIpReassemblyGetReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpReassemblyGetReplyInto(e: Encoder, v: IpReassemblyGetReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.u32(v.timeout_ms, 'timeout_ms');
   e.u32(v.max_reassemblies, 'max_reassemblies');
   e.u32(v.max_reassembly_length, 'max_reassembly_length');
   e.u32(v.expire_walk_interval_ms, 'expire_walk_interval_ms');
   e.bool(v.is_ip6, 'is_ip6');
-  return e.finish();
 }
 export function decodeIpReassemblyGetReply(body: Uint8Array): IpReassemblyGetReply {
+  if (body.length === 27) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], timeout_ms: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, max_reassemblies: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, max_reassembly_length: ((body[18] << 24) | (body[19] << 16) | (body[20] << 8) | body[21]) >>> 0, expire_walk_interval_ms: ((body[22] << 24) | (body[23] << 16) | (body[24] << 8) | body[25]) >>> 0, is_ip6: body[26] !== 0 };
   const d = new Decoder(body, 'ip_reassembly_get_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1812,6 +2185,7 @@ export const IpReassemblyGetReplyMessage: MessageDescriptor<IpReassemblyGetReply
   hasRetval: true,
   fixedSize: 27,
   encode: encodeIpReassemblyGetReply,
+  encodeInto: encodeIpReassemblyGetReplyInto,
   decode: decodeIpReassemblyGetReply,
 };
 
@@ -1828,18 +2202,26 @@ export interface IpReassemblySet {
 }
 export function encodeIpReassemblySet(v: IpReassemblySet, msgId: number): Buffer {
   const e = new Encoder('ip_reassembly_set', 31);
+  encodeIpReassemblySetInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpReassemblySetInto(e: Encoder, v: IpReassemblySet, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.timeout_ms, 'timeout_ms');
   e.u32(v.max_reassemblies, 'max_reassemblies');
   e.u32(v.max_reassembly_length, 'max_reassembly_length');
   e.u32(v.expire_walk_interval_ms, 'expire_walk_interval_ms');
   e.bool(v.is_ip6, 'is_ip6');
   e.u32(v.type, 'type');
-  return e.finish();
 }
 export function decodeIpReassemblySet(body: Uint8Array): IpReassemblySet {
+  if (body.length === 31) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, timeout_ms: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, max_reassemblies: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0, max_reassembly_length: ((body[18] << 24) | (body[19] << 16) | (body[20] << 8) | body[21]) >>> 0, expire_walk_interval_ms: ((body[22] << 24) | (body[23] << 16) | (body[24] << 8) | body[25]) >>> 0, is_ip6: body[26] !== 0, type: ((body[27] << 24) | (body[28] << 16) | (body[29] << 8) | body[30]) >>> 0 };
   const d = new Decoder(body, 'ip_reassembly_set');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1864,6 +2246,7 @@ export const IpReassemblySetMessage: MessageDescriptor<IpReassemblySet> = {
   hasRetval: false,
   fixedSize: 31,
   encode: encodeIpReassemblySet,
+  encodeInto: encodeIpReassemblySetInto,
   decode: decodeIpReassemblySet,
 };
 
@@ -1874,12 +2257,20 @@ export interface IpReassemblySetReply {
 }
 export function encodeIpReassemblySetReply(v: IpReassemblySetReply, msgId: number): Buffer {
   const e = new Encoder('ip_reassembly_set_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpReassemblySetReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpReassemblySetReplyInto(e: Encoder, v: IpReassemblySetReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpReassemblySetReply(body: Uint8Array): IpReassemblySetReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_reassembly_set_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1898,6 +2289,7 @@ export const IpReassemblySetReplyMessage: MessageDescriptor<IpReassemblySetReply
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpReassemblySetReply,
+  encodeInto: encodeIpReassemblySetReplyInto,
   decode: decodeIpReassemblySetReply,
 };
 
@@ -1912,13 +2304,20 @@ export interface IpRouteAddDel {
 }
 export function encodeIpRouteAddDel(v: IpRouteAddDel, msgId: number): Buffer {
   const e = new Encoder('ip_route_add_del', 64);
+  encodeIpRouteAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpRouteAddDelInto(e: Encoder, v: IpRouteAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   e.bool(v.is_multipath, 'is_multipath');
   writeIpRoute(e, v.route);
-  return e.finish();
 }
 export function decodeIpRouteAddDel(body: Uint8Array): IpRouteAddDel {
   const d = new Decoder(body, 'ip_route_add_del');
@@ -1942,6 +2341,7 @@ export const IpRouteAddDelMessage: MessageDescriptor<IpRouteAddDel> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpRouteAddDel,
+  encodeInto: encodeIpRouteAddDelInto,
   decode: decodeIpRouteAddDel,
 };
 
@@ -1953,13 +2353,21 @@ export interface IpRouteAddDelReply {
 }
 export function encodeIpRouteAddDelReply(v: IpRouteAddDelReply, msgId: number): Buffer {
   const e = new Encoder('ip_route_add_del_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.stats_index, 'stats_index');
+  encodeIpRouteAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpRouteAddDelReplyInto(e: Encoder, v: IpRouteAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.stats_index, 'stats_index');
+}
 export function decodeIpRouteAddDelReply(body: Uint8Array): IpRouteAddDelReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], stats_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_route_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1979,6 +2387,7 @@ export const IpRouteAddDelReplyMessage: MessageDescriptor<IpRouteAddDelReply> = 
   hasRetval: true,
   fixedSize: 14,
   encode: encodeIpRouteAddDelReply,
+  encodeInto: encodeIpRouteAddDelReplyInto,
   decode: decodeIpRouteAddDelReply,
 };
 
@@ -1993,13 +2402,20 @@ export interface IpRouteAddDelV2 {
 }
 export function encodeIpRouteAddDelV2(v: IpRouteAddDelV2, msgId: number): Buffer {
   const e = new Encoder('ip_route_add_del_v2', 64);
+  encodeIpRouteAddDelV2Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpRouteAddDelV2Into(e: Encoder, v: IpRouteAddDelV2, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   e.bool(v.is_multipath, 'is_multipath');
   writeIpRouteV2(e, v.route);
-  return e.finish();
 }
 export function decodeIpRouteAddDelV2(body: Uint8Array): IpRouteAddDelV2 {
   const d = new Decoder(body, 'ip_route_add_del_v2');
@@ -2023,6 +2439,7 @@ export const IpRouteAddDelV2Message: MessageDescriptor<IpRouteAddDelV2> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpRouteAddDelV2,
+  encodeInto: encodeIpRouteAddDelV2Into,
   decode: decodeIpRouteAddDelV2,
 };
 
@@ -2034,13 +2451,21 @@ export interface IpRouteAddDelV2Reply {
 }
 export function encodeIpRouteAddDelV2Reply(v: IpRouteAddDelV2Reply, msgId: number): Buffer {
   const e = new Encoder('ip_route_add_del_v2_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.stats_index, 'stats_index');
+  encodeIpRouteAddDelV2ReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpRouteAddDelV2ReplyInto(e: Encoder, v: IpRouteAddDelV2Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.stats_index, 'stats_index');
+}
 export function decodeIpRouteAddDelV2Reply(body: Uint8Array): IpRouteAddDelV2Reply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], stats_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_route_add_del_v2_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2060,6 +2485,7 @@ export const IpRouteAddDelV2ReplyMessage: MessageDescriptor<IpRouteAddDelV2Reply
   hasRetval: true,
   fixedSize: 14,
   encode: encodeIpRouteAddDelV2Reply,
+  encodeInto: encodeIpRouteAddDelV2ReplyInto,
   decode: decodeIpRouteAddDelV2Reply,
 };
 
@@ -2070,10 +2496,17 @@ export interface IpRouteDetails {
 }
 export function encodeIpRouteDetails(v: IpRouteDetails, msgId: number): Buffer {
   const e = new Encoder('ip_route_details', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writeIpRoute(e, v.route);
+  encodeIpRouteDetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpRouteDetailsInto(e: Encoder, v: IpRouteDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writeIpRoute(e, v.route);
 }
 export function decodeIpRouteDetails(body: Uint8Array): IpRouteDetails {
   const d = new Decoder(body, 'ip_route_details');
@@ -2094,6 +2527,7 @@ export const IpRouteDetailsMessage: MessageDescriptor<IpRouteDetails> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpRouteDetails,
+  encodeInto: encodeIpRouteDetailsInto,
   decode: decodeIpRouteDetails,
 };
 
@@ -2105,11 +2539,18 @@ export interface IpRouteDump {
 }
 export function encodeIpRouteDump(v: IpRouteDump, msgId: number): Buffer {
   const e = new Encoder('ip_route_dump', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpRouteDumpInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpRouteDumpInto(e: Encoder, v: IpRouteDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpRouteDump(body: Uint8Array): IpRouteDump {
   const d = new Decoder(body, 'ip_route_dump');
@@ -2131,6 +2572,7 @@ export const IpRouteDumpMessage: MessageDescriptor<IpRouteDump> = {
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpRouteDump,
+  encodeInto: encodeIpRouteDumpInto,
   decode: decodeIpRouteDump,
 };
 
@@ -2144,13 +2586,20 @@ export interface IpRouteLookup {
 }
 export function encodeIpRouteLookup(v: IpRouteLookup, msgId: number): Buffer {
   const e = new Encoder('ip_route_lookup', 33);
+  encodeIpRouteLookupInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpRouteLookupInto(e: Encoder, v: IpRouteLookup, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.table_id, 'table_id');
   e.u8(v.exact, 'exact');
   writePrefix(e, v.prefix);
-  return e.finish();
 }
 export function decodeIpRouteLookup(body: Uint8Array): IpRouteLookup {
   const d = new Decoder(body, 'ip_route_lookup');
@@ -2174,6 +2623,7 @@ export const IpRouteLookupMessage: MessageDescriptor<IpRouteLookup> = {
   hasRetval: false,
   fixedSize: 33,
   encode: encodeIpRouteLookup,
+  encodeInto: encodeIpRouteLookupInto,
   decode: decodeIpRouteLookup,
 };
 
@@ -2185,11 +2635,18 @@ export interface IpRouteLookupReply {
 }
 export function encodeIpRouteLookupReply(v: IpRouteLookupReply, msgId: number): Buffer {
   const e = new Encoder('ip_route_lookup_reply', 64);
+  encodeIpRouteLookupReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpRouteLookupReplyInto(e: Encoder, v: IpRouteLookupReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   writeIpRoute(e, v.route);
-  return e.finish();
 }
 export function decodeIpRouteLookupReply(body: Uint8Array): IpRouteLookupReply {
   const d = new Decoder(body, 'ip_route_lookup_reply');
@@ -2211,6 +2668,7 @@ export const IpRouteLookupReplyMessage: MessageDescriptor<IpRouteLookupReply> = 
   hasRetval: true,
   fixedSize: null,
   encode: encodeIpRouteLookupReply,
+  encodeInto: encodeIpRouteLookupReplyInto,
   decode: decodeIpRouteLookupReply,
 };
 
@@ -2224,13 +2682,20 @@ export interface IpRouteLookupV2 {
 }
 export function encodeIpRouteLookupV2(v: IpRouteLookupV2, msgId: number): Buffer {
   const e = new Encoder('ip_route_lookup_v2', 33);
+  encodeIpRouteLookupV2Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpRouteLookupV2Into(e: Encoder, v: IpRouteLookupV2, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.table_id, 'table_id');
   e.u8(v.exact, 'exact');
   writePrefix(e, v.prefix);
-  return e.finish();
 }
 export function decodeIpRouteLookupV2(body: Uint8Array): IpRouteLookupV2 {
   const d = new Decoder(body, 'ip_route_lookup_v2');
@@ -2254,6 +2719,7 @@ export const IpRouteLookupV2Message: MessageDescriptor<IpRouteLookupV2> = {
   hasRetval: false,
   fixedSize: 33,
   encode: encodeIpRouteLookupV2,
+  encodeInto: encodeIpRouteLookupV2Into,
   decode: decodeIpRouteLookupV2,
 };
 
@@ -2265,11 +2731,18 @@ export interface IpRouteLookupV2Reply {
 }
 export function encodeIpRouteLookupV2Reply(v: IpRouteLookupV2Reply, msgId: number): Buffer {
   const e = new Encoder('ip_route_lookup_v2_reply', 64);
+  encodeIpRouteLookupV2ReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpRouteLookupV2ReplyInto(e: Encoder, v: IpRouteLookupV2Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   writeIpRouteV2(e, v.route);
-  return e.finish();
 }
 export function decodeIpRouteLookupV2Reply(body: Uint8Array): IpRouteLookupV2Reply {
   const d = new Decoder(body, 'ip_route_lookup_v2_reply');
@@ -2291,6 +2764,7 @@ export const IpRouteLookupV2ReplyMessage: MessageDescriptor<IpRouteLookupV2Reply
   hasRetval: true,
   fixedSize: null,
   encode: encodeIpRouteLookupV2Reply,
+  encodeInto: encodeIpRouteLookupV2ReplyInto,
   decode: decodeIpRouteLookupV2Reply,
 };
 
@@ -2301,10 +2775,17 @@ export interface IpRouteV2Details {
 }
 export function encodeIpRouteV2Details(v: IpRouteV2Details, msgId: number): Buffer {
   const e = new Encoder('ip_route_v2_details', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writeIpRouteV2(e, v.route);
+  encodeIpRouteV2DetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpRouteV2DetailsInto(e: Encoder, v: IpRouteV2Details, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writeIpRouteV2(e, v.route);
 }
 export function decodeIpRouteV2Details(body: Uint8Array): IpRouteV2Details {
   const d = new Decoder(body, 'ip_route_v2_details');
@@ -2325,6 +2806,7 @@ export const IpRouteV2DetailsMessage: MessageDescriptor<IpRouteV2Details> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeIpRouteV2Details,
+  encodeInto: encodeIpRouteV2DetailsInto,
   decode: decodeIpRouteV2Details,
 };
 
@@ -2337,12 +2819,19 @@ export interface IpRouteV2Dump {
 }
 export function encodeIpRouteV2Dump(v: IpRouteV2Dump, msgId: number): Buffer {
   const e = new Encoder('ip_route_v2_dump', 80);
+  encodeIpRouteV2DumpInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpRouteV2DumpInto(e: Encoder, v: IpRouteV2Dump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u8(v.src, 'src');
   writeIpTable(e, v.table);
-  return e.finish();
 }
 export function decodeIpRouteV2Dump(body: Uint8Array): IpRouteV2Dump {
   const d = new Decoder(body, 'ip_route_v2_dump');
@@ -2365,6 +2854,7 @@ export const IpRouteV2DumpMessage: MessageDescriptor<IpRouteV2Dump> = {
   hasRetval: false,
   fixedSize: 80,
   encode: encodeIpRouteV2Dump,
+  encodeInto: encodeIpRouteV2DumpInto,
   decode: decodeIpRouteV2Dump,
 };
 
@@ -2384,16 +2874,23 @@ export interface IpSourceAndPortRangeCheckAddDel {
 }
 export function encodeIpSourceAndPortRangeCheckAddDel(v: IpSourceAndPortRangeCheckAddDel, msgId: number): Buffer {
   const e = new Encoder('ip_source_and_port_range_check_add_del', 162);
+  encodeIpSourceAndPortRangeCheckAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpSourceAndPortRangeCheckAddDelInto(e: Encoder, v: IpSourceAndPortRangeCheckAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   writePrefix(e, v.prefix);
   e.u8(v.number_of_ranges, 'number_of_ranges');
-  e.array(v.low_ports, (x) => e.u16(x, 'low_ports'), 'low_ports', 32);
-  e.array(v.high_ports, (x) => e.u16(x, 'high_ports'), 'high_ports', 32);
+  for (let i = 0, a = e.checkArray(v.low_ports, 'low_ports', 32); i < a.length; i++) e.u16(a[i], 'low_ports');
+  for (let i = 0, a = e.checkArray(v.high_ports, 'high_ports', 32); i < a.length; i++) e.u16(a[i], 'high_ports');
   e.u32(v.vrf_id, 'vrf_id');
-  return e.finish();
 }
 export function decodeIpSourceAndPortRangeCheckAddDel(body: Uint8Array): IpSourceAndPortRangeCheckAddDel {
   const d = new Decoder(body, 'ip_source_and_port_range_check_add_del');
@@ -2420,6 +2917,7 @@ export const IpSourceAndPortRangeCheckAddDelMessage: MessageDescriptor<IpSourceA
   hasRetval: false,
   fixedSize: 162,
   encode: encodeIpSourceAndPortRangeCheckAddDel,
+  encodeInto: encodeIpSourceAndPortRangeCheckAddDelInto,
   decode: decodeIpSourceAndPortRangeCheckAddDel,
 };
 
@@ -2430,12 +2928,20 @@ export interface IpSourceAndPortRangeCheckAddDelReply {
 }
 export function encodeIpSourceAndPortRangeCheckAddDelReply(v: IpSourceAndPortRangeCheckAddDelReply, msgId: number): Buffer {
   const e = new Encoder('ip_source_and_port_range_check_add_del_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpSourceAndPortRangeCheckAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpSourceAndPortRangeCheckAddDelReplyInto(e: Encoder, v: IpSourceAndPortRangeCheckAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpSourceAndPortRangeCheckAddDelReply(body: Uint8Array): IpSourceAndPortRangeCheckAddDelReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_source_and_port_range_check_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2454,6 +2960,7 @@ export const IpSourceAndPortRangeCheckAddDelReplyMessage: MessageDescriptor<IpSo
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpSourceAndPortRangeCheckAddDelReply,
+  encodeInto: encodeIpSourceAndPortRangeCheckAddDelReplyInto,
   decode: decodeIpSourceAndPortRangeCheckAddDelReply,
 };
 
@@ -2471,18 +2978,26 @@ export interface IpSourceAndPortRangeCheckInterfaceAddDel {
 }
 export function encodeIpSourceAndPortRangeCheckInterfaceAddDel(v: IpSourceAndPortRangeCheckInterfaceAddDel, msgId: number): Buffer {
   const e = new Encoder('ip_source_and_port_range_check_interface_add_del', 31);
+  encodeIpSourceAndPortRangeCheckInterfaceAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpSourceAndPortRangeCheckInterfaceAddDelInto(e: Encoder, v: IpSourceAndPortRangeCheckInterfaceAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.tcp_in_vrf_id, 'tcp_in_vrf_id');
   e.u32(v.tcp_out_vrf_id, 'tcp_out_vrf_id');
   e.u32(v.udp_in_vrf_id, 'udp_in_vrf_id');
   e.u32(v.udp_out_vrf_id, 'udp_out_vrf_id');
-  return e.finish();
 }
 export function decodeIpSourceAndPortRangeCheckInterfaceAddDel(body: Uint8Array): IpSourceAndPortRangeCheckInterfaceAddDel {
+  if (body.length === 31) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, is_add: body[10] !== 0, sw_if_index: ((body[11] << 24) | (body[12] << 16) | (body[13] << 8) | body[14]) >>> 0, tcp_in_vrf_id: ((body[15] << 24) | (body[16] << 16) | (body[17] << 8) | body[18]) >>> 0, tcp_out_vrf_id: ((body[19] << 24) | (body[20] << 16) | (body[21] << 8) | body[22]) >>> 0, udp_in_vrf_id: ((body[23] << 24) | (body[24] << 16) | (body[25] << 8) | body[26]) >>> 0, udp_out_vrf_id: ((body[27] << 24) | (body[28] << 16) | (body[29] << 8) | body[30]) >>> 0 };
   const d = new Decoder(body, 'ip_source_and_port_range_check_interface_add_del');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2507,6 +3022,7 @@ export const IpSourceAndPortRangeCheckInterfaceAddDelMessage: MessageDescriptor<
   hasRetval: false,
   fixedSize: 31,
   encode: encodeIpSourceAndPortRangeCheckInterfaceAddDel,
+  encodeInto: encodeIpSourceAndPortRangeCheckInterfaceAddDelInto,
   decode: decodeIpSourceAndPortRangeCheckInterfaceAddDel,
 };
 
@@ -2517,12 +3033,20 @@ export interface IpSourceAndPortRangeCheckInterfaceAddDelReply {
 }
 export function encodeIpSourceAndPortRangeCheckInterfaceAddDelReply(v: IpSourceAndPortRangeCheckInterfaceAddDelReply, msgId: number): Buffer {
   const e = new Encoder('ip_source_and_port_range_check_interface_add_del_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpSourceAndPortRangeCheckInterfaceAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpSourceAndPortRangeCheckInterfaceAddDelReplyInto(e: Encoder, v: IpSourceAndPortRangeCheckInterfaceAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpSourceAndPortRangeCheckInterfaceAddDelReply(body: Uint8Array): IpSourceAndPortRangeCheckInterfaceAddDelReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_source_and_port_range_check_interface_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2541,6 +3065,7 @@ export const IpSourceAndPortRangeCheckInterfaceAddDelReplyMessage: MessageDescri
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpSourceAndPortRangeCheckInterfaceAddDelReply,
+  encodeInto: encodeIpSourceAndPortRangeCheckInterfaceAddDelReplyInto,
   decode: decodeIpSourceAndPortRangeCheckInterfaceAddDelReply,
 };
 
@@ -2554,12 +3079,19 @@ export interface IpTableAddDel {
 }
 export function encodeIpTableAddDel(v: IpTableAddDel, msgId: number): Buffer {
   const e = new Encoder('ip_table_add_del', 80);
+  encodeIpTableAddDelInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableAddDelInto(e: Encoder, v: IpTableAddDel, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.bool(v.is_add, 'is_add');
   writeIpTable(e, v.table);
-  return e.finish();
 }
 export function decodeIpTableAddDel(body: Uint8Array): IpTableAddDel {
   const d = new Decoder(body, 'ip_table_add_del');
@@ -2582,6 +3114,7 @@ export const IpTableAddDelMessage: MessageDescriptor<IpTableAddDel> = {
   hasRetval: false,
   fixedSize: 80,
   encode: encodeIpTableAddDel,
+  encodeInto: encodeIpTableAddDelInto,
   decode: decodeIpTableAddDel,
 };
 
@@ -2592,12 +3125,20 @@ export interface IpTableAddDelReply {
 }
 export function encodeIpTableAddDelReply(v: IpTableAddDelReply, msgId: number): Buffer {
   const e = new Encoder('ip_table_add_del_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpTableAddDelReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableAddDelReplyInto(e: Encoder, v: IpTableAddDelReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpTableAddDelReply(body: Uint8Array): IpTableAddDelReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_table_add_del_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2616,6 +3157,7 @@ export const IpTableAddDelReplyMessage: MessageDescriptor<IpTableAddDelReply> = 
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpTableAddDelReply,
+  encodeInto: encodeIpTableAddDelReplyInto,
   decode: decodeIpTableAddDelReply,
 };
 
@@ -2631,13 +3173,20 @@ export interface IpTableAddDelV2 {
 }
 export function encodeIpTableAddDelV2(v: IpTableAddDelV2, msgId: number): Buffer {
   const e = new Encoder('ip_table_add_del_v2', 81);
+  encodeIpTableAddDelV2Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableAddDelV2Into(e: Encoder, v: IpTableAddDelV2, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   writeIpTable(e, v.table);
   e.bool(v.create_mfib, 'create_mfib');
   e.bool(v.is_add, 'is_add');
-  return e.finish();
 }
 export function decodeIpTableAddDelV2(body: Uint8Array): IpTableAddDelV2 {
   const d = new Decoder(body, 'ip_table_add_del_v2');
@@ -2661,6 +3210,7 @@ export const IpTableAddDelV2Message: MessageDescriptor<IpTableAddDelV2> = {
   hasRetval: false,
   fixedSize: 81,
   encode: encodeIpTableAddDelV2,
+  encodeInto: encodeIpTableAddDelV2Into,
   decode: decodeIpTableAddDelV2,
 };
 
@@ -2671,12 +3221,20 @@ export interface IpTableAddDelV2Reply {
 }
 export function encodeIpTableAddDelV2Reply(v: IpTableAddDelV2Reply, msgId: number): Buffer {
   const e = new Encoder('ip_table_add_del_v2_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpTableAddDelV2ReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableAddDelV2ReplyInto(e: Encoder, v: IpTableAddDelV2Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpTableAddDelV2Reply(body: Uint8Array): IpTableAddDelV2Reply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_table_add_del_v2_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2695,6 +3253,7 @@ export const IpTableAddDelV2ReplyMessage: MessageDescriptor<IpTableAddDelV2Reply
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpTableAddDelV2Reply,
+  encodeInto: encodeIpTableAddDelV2ReplyInto,
   decode: decodeIpTableAddDelV2Reply,
 };
 
@@ -2706,11 +3265,18 @@ export interface IpTableAllocate {
 }
 export function encodeIpTableAllocate(v: IpTableAllocate, msgId: number): Buffer {
   const e = new Encoder('ip_table_allocate', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpTableAllocateInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableAllocateInto(e: Encoder, v: IpTableAllocate, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpTableAllocate(body: Uint8Array): IpTableAllocate {
   const d = new Decoder(body, 'ip_table_allocate');
@@ -2732,6 +3298,7 @@ export const IpTableAllocateMessage: MessageDescriptor<IpTableAllocate> = {
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpTableAllocate,
+  encodeInto: encodeIpTableAllocateInto,
   decode: decodeIpTableAllocate,
 };
 
@@ -2743,11 +3310,18 @@ export interface IpTableAllocateReply {
 }
 export function encodeIpTableAllocateReply(v: IpTableAllocateReply, msgId: number): Buffer {
   const e = new Encoder('ip_table_allocate_reply', 79);
+  encodeIpTableAllocateReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableAllocateReplyInto(e: Encoder, v: IpTableAllocateReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   writeIpTable(e, v.table);
-  return e.finish();
 }
 export function decodeIpTableAllocateReply(body: Uint8Array): IpTableAllocateReply {
   const d = new Decoder(body, 'ip_table_allocate_reply');
@@ -2769,6 +3343,7 @@ export const IpTableAllocateReplyMessage: MessageDescriptor<IpTableAllocateReply
   hasRetval: true,
   fixedSize: 79,
   encode: encodeIpTableAllocateReply,
+  encodeInto: encodeIpTableAllocateReplyInto,
   decode: decodeIpTableAllocateReply,
 };
 
@@ -2779,10 +3354,17 @@ export interface IpTableDetails {
 }
 export function encodeIpTableDetails(v: IpTableDetails, msgId: number): Buffer {
   const e = new Encoder('ip_table_details', 75);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpTableDetailsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableDetailsInto(e: Encoder, v: IpTableDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpTableDetails(body: Uint8Array): IpTableDetails {
   const d = new Decoder(body, 'ip_table_details');
@@ -2803,6 +3385,7 @@ export const IpTableDetailsMessage: MessageDescriptor<IpTableDetails> = {
   hasRetval: false,
   fixedSize: 75,
   encode: encodeIpTableDetails,
+  encodeInto: encodeIpTableDetailsInto,
   decode: decodeIpTableDetails,
 };
 
@@ -2813,12 +3396,20 @@ export interface IpTableDump {
 }
 export function encodeIpTableDump(v: IpTableDump, msgId: number): Buffer {
   const e = new Encoder('ip_table_dump', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeIpTableDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableDumpInto(e: Encoder, v: IpTableDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeIpTableDump(body: Uint8Array): IpTableDump {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'ip_table_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2837,6 +3428,7 @@ export const IpTableDumpMessage: MessageDescriptor<IpTableDump> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeIpTableDump,
+  encodeInto: encodeIpTableDumpInto,
   decode: decodeIpTableDump,
 };
 
@@ -2848,11 +3440,18 @@ export interface IpTableFlush {
 }
 export function encodeIpTableFlush(v: IpTableFlush, msgId: number): Buffer {
   const e = new Encoder('ip_table_flush', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpTableFlushInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableFlushInto(e: Encoder, v: IpTableFlush, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpTableFlush(body: Uint8Array): IpTableFlush {
   const d = new Decoder(body, 'ip_table_flush');
@@ -2874,6 +3473,7 @@ export const IpTableFlushMessage: MessageDescriptor<IpTableFlush> = {
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpTableFlush,
+  encodeInto: encodeIpTableFlushInto,
   decode: decodeIpTableFlush,
 };
 
@@ -2884,12 +3484,20 @@ export interface IpTableFlushReply {
 }
 export function encodeIpTableFlushReply(v: IpTableFlushReply, msgId: number): Buffer {
   const e = new Encoder('ip_table_flush_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpTableFlushReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableFlushReplyInto(e: Encoder, v: IpTableFlushReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpTableFlushReply(body: Uint8Array): IpTableFlushReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_table_flush_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2908,6 +3516,7 @@ export const IpTableFlushReplyMessage: MessageDescriptor<IpTableFlushReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpTableFlushReply,
+  encodeInto: encodeIpTableFlushReplyInto,
   decode: decodeIpTableFlushReply,
 };
 
@@ -2919,11 +3528,18 @@ export interface IpTableReplaceBegin {
 }
 export function encodeIpTableReplaceBegin(v: IpTableReplaceBegin, msgId: number): Buffer {
   const e = new Encoder('ip_table_replace_begin', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpTableReplaceBeginInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableReplaceBeginInto(e: Encoder, v: IpTableReplaceBegin, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpTableReplaceBegin(body: Uint8Array): IpTableReplaceBegin {
   const d = new Decoder(body, 'ip_table_replace_begin');
@@ -2945,6 +3561,7 @@ export const IpTableReplaceBeginMessage: MessageDescriptor<IpTableReplaceBegin> 
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpTableReplaceBegin,
+  encodeInto: encodeIpTableReplaceBeginInto,
   decode: decodeIpTableReplaceBegin,
 };
 
@@ -2955,12 +3572,20 @@ export interface IpTableReplaceBeginReply {
 }
 export function encodeIpTableReplaceBeginReply(v: IpTableReplaceBeginReply, msgId: number): Buffer {
   const e = new Encoder('ip_table_replace_begin_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpTableReplaceBeginReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableReplaceBeginReplyInto(e: Encoder, v: IpTableReplaceBeginReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpTableReplaceBeginReply(body: Uint8Array): IpTableReplaceBeginReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_table_replace_begin_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -2979,6 +3604,7 @@ export const IpTableReplaceBeginReplyMessage: MessageDescriptor<IpTableReplaceBe
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpTableReplaceBeginReply,
+  encodeInto: encodeIpTableReplaceBeginReplyInto,
   decode: decodeIpTableReplaceBeginReply,
 };
 
@@ -2990,11 +3616,18 @@ export interface IpTableReplaceEnd {
 }
 export function encodeIpTableReplaceEnd(v: IpTableReplaceEnd, msgId: number): Buffer {
   const e = new Encoder('ip_table_replace_end', 79);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  writeIpTable(e, v.table);
+  encodeIpTableReplaceEndInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpTableReplaceEndInto(e: Encoder, v: IpTableReplaceEnd, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  writeIpTable(e, v.table);
 }
 export function decodeIpTableReplaceEnd(body: Uint8Array): IpTableReplaceEnd {
   const d = new Decoder(body, 'ip_table_replace_end');
@@ -3016,6 +3649,7 @@ export const IpTableReplaceEndMessage: MessageDescriptor<IpTableReplaceEnd> = {
   hasRetval: false,
   fixedSize: 79,
   encode: encodeIpTableReplaceEnd,
+  encodeInto: encodeIpTableReplaceEndInto,
   decode: decodeIpTableReplaceEnd,
 };
 
@@ -3026,12 +3660,20 @@ export interface IpTableReplaceEndReply {
 }
 export function encodeIpTableReplaceEndReply(v: IpTableReplaceEndReply, msgId: number): Buffer {
   const e = new Encoder('ip_table_replace_end_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeIpTableReplaceEndReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpTableReplaceEndReplyInto(e: Encoder, v: IpTableReplaceEndReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeIpTableReplaceEndReply(body: Uint8Array): IpTableReplaceEndReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'ip_table_replace_end_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3050,6 +3692,7 @@ export const IpTableReplaceEndReplyMessage: MessageDescriptor<IpTableReplaceEndR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeIpTableReplaceEndReply,
+  encodeInto: encodeIpTableReplaceEndReplyInto,
   decode: decodeIpTableReplaceEndReply,
 };
 
@@ -3061,13 +3704,21 @@ export interface IpUnnumberedDetails {
 }
 export function encodeIpUnnumberedDetails(v: IpUnnumberedDetails, msgId: number): Buffer {
   const e = new Encoder('ip_unnumbered_details', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.u32(v.ip_sw_if_index, 'ip_sw_if_index');
+  encodeIpUnnumberedDetailsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeIpUnnumberedDetailsInto(e: Encoder, v: IpUnnumberedDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.u32(v.ip_sw_if_index, 'ip_sw_if_index');
+}
 export function decodeIpUnnumberedDetails(body: Uint8Array): IpUnnumberedDetails {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, sw_if_index: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, ip_sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_unnumbered_details');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3087,6 +3738,7 @@ export const IpUnnumberedDetailsMessage: MessageDescriptor<IpUnnumberedDetails> 
   hasRetval: false,
   fixedSize: 14,
   encode: encodeIpUnnumberedDetails,
+  encodeInto: encodeIpUnnumberedDetailsInto,
   decode: decodeIpUnnumberedDetails,
 };
 
@@ -3099,13 +3751,21 @@ export interface IpUnnumberedDump {
 }
 export function encodeIpUnnumberedDump(v: IpUnnumberedDump, msgId: number): Buffer {
   const e = new Encoder('ip_unnumbered_dump', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeIpUnnumberedDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeIpUnnumberedDumpInto(e: Encoder, v: IpUnnumberedDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeIpUnnumberedDump(body: Uint8Array): IpUnnumberedDump {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'ip_unnumbered_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3125,6 +3785,7 @@ export const IpUnnumberedDumpMessage: MessageDescriptor<IpUnnumberedDump> = {
   hasRetval: false,
   fixedSize: 14,
   encode: encodeIpUnnumberedDump,
+  encodeInto: encodeIpUnnumberedDumpInto,
   decode: decodeIpUnnumberedDump,
 };
 
@@ -3140,14 +3801,21 @@ export interface MfibSignalDetails {
 }
 export function encodeMfibSignalDetails(v: MfibSignalDetails, msgId: number): Buffer {
   const e = new Encoder('mfib_signal_details', 307);
+  encodeMfibSignalDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeMfibSignalDetailsInto(e: Encoder, v: MfibSignalDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.u32(v.table_id, 'table_id');
   writeMprefix(e, v.prefix);
   e.u16(v.ip_packet_len, 'ip_packet_len');
   e.fixedBytes(v.ip_packet_data, 256, 'ip_packet_data');
-  return e.finish();
 }
 export function decodeMfibSignalDetails(body: Uint8Array): MfibSignalDetails {
   const d = new Decoder(body, 'mfib_signal_details');
@@ -3172,6 +3840,7 @@ export const MfibSignalDetailsMessage: MessageDescriptor<MfibSignalDetails> = {
   hasRetval: false,
   fixedSize: 307,
   encode: encodeMfibSignalDetails,
+  encodeInto: encodeMfibSignalDetailsInto,
   decode: decodeMfibSignalDetails,
 };
 
@@ -3182,12 +3851,20 @@ export interface MfibSignalDump {
 }
 export function encodeMfibSignalDump(v: MfibSignalDump, msgId: number): Buffer {
   const e = new Encoder('mfib_signal_dump', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeMfibSignalDumpInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeMfibSignalDumpInto(e: Encoder, v: MfibSignalDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeMfibSignalDump(body: Uint8Array): MfibSignalDump {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'mfib_signal_dump');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3206,6 +3883,7 @@ export const MfibSignalDumpMessage: MessageDescriptor<MfibSignalDump> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeMfibSignalDump,
+  encodeInto: encodeMfibSignalDumpInto,
   decode: decodeMfibSignalDump,
 };
 
@@ -3225,9 +3903,17 @@ export interface SetIpFlowHash {
 }
 export function encodeSetIpFlowHash(v: SetIpFlowHash, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash', 22);
+  encodeSetIpFlowHashInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSetIpFlowHashInto(e: Encoder, v: SetIpFlowHash, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.vrf_id, 'vrf_id');
   e.bool(v.is_ipv6, 'is_ipv6');
   e.bool(v.src, 'src');
@@ -3237,9 +3923,9 @@ export function encodeSetIpFlowHash(v: SetIpFlowHash, msgId: number): Buffer {
   e.bool(v.proto, 'proto');
   e.bool(v.reverse, 'reverse');
   e.bool(v.symmetric, 'symmetric');
-  return e.finish();
 }
 export function decodeSetIpFlowHash(body: Uint8Array): SetIpFlowHash {
+  if (body.length === 22) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, vrf_id: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, is_ipv6: body[14] !== 0, src: body[15] !== 0, dst: body[16] !== 0, sport: body[17] !== 0, dport: body[18] !== 0, proto: body[19] !== 0, reverse: body[20] !== 0, symmetric: body[21] !== 0 };
   const d = new Decoder(body, 'set_ip_flow_hash');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3267,6 +3953,7 @@ export const SetIpFlowHashMessage: MessageDescriptor<SetIpFlowHash> = {
   hasRetval: false,
   fixedSize: 22,
   encode: encodeSetIpFlowHash,
+  encodeInto: encodeSetIpFlowHashInto,
   decode: decodeSetIpFlowHash,
 };
 
@@ -3277,12 +3964,20 @@ export interface SetIpFlowHashReply {
 }
 export function encodeSetIpFlowHashReply(v: SetIpFlowHashReply, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSetIpFlowHashReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSetIpFlowHashReplyInto(e: Encoder, v: SetIpFlowHashReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSetIpFlowHashReply(body: Uint8Array): SetIpFlowHashReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'set_ip_flow_hash_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3301,6 +3996,7 @@ export const SetIpFlowHashReplyMessage: MessageDescriptor<SetIpFlowHashReply> = 
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSetIpFlowHashReply,
+  encodeInto: encodeSetIpFlowHashReplyInto,
   decode: decodeSetIpFlowHashReply,
 };
 
@@ -3312,13 +4008,21 @@ export interface SetIpFlowHashRouterId {
 }
 export function encodeSetIpFlowHashRouterId(v: SetIpFlowHashRouterId, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_router_id', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.router_id, 'router_id');
+  encodeSetIpFlowHashRouterIdInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSetIpFlowHashRouterIdInto(e: Encoder, v: SetIpFlowHashRouterId, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.router_id, 'router_id');
+}
 export function decodeSetIpFlowHashRouterId(body: Uint8Array): SetIpFlowHashRouterId {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, router_id: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'set_ip_flow_hash_router_id');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3338,6 +4042,7 @@ export const SetIpFlowHashRouterIdMessage: MessageDescriptor<SetIpFlowHashRouter
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSetIpFlowHashRouterId,
+  encodeInto: encodeSetIpFlowHashRouterIdInto,
   decode: decodeSetIpFlowHashRouterId,
 };
 
@@ -3348,12 +4053,20 @@ export interface SetIpFlowHashRouterIdReply {
 }
 export function encodeSetIpFlowHashRouterIdReply(v: SetIpFlowHashRouterIdReply, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_router_id_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSetIpFlowHashRouterIdReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSetIpFlowHashRouterIdReplyInto(e: Encoder, v: SetIpFlowHashRouterIdReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSetIpFlowHashRouterIdReply(body: Uint8Array): SetIpFlowHashRouterIdReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'set_ip_flow_hash_router_id_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3372,6 +4085,7 @@ export const SetIpFlowHashRouterIdReplyMessage: MessageDescriptor<SetIpFlowHashR
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSetIpFlowHashRouterIdReply,
+  encodeInto: encodeSetIpFlowHashRouterIdReplyInto,
   decode: decodeSetIpFlowHashRouterIdReply,
 };
 
@@ -3385,15 +4099,23 @@ export interface SetIpFlowHashV2 {
 }
 export function encodeSetIpFlowHashV2(v: SetIpFlowHashV2, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_v2', 19);
+  encodeSetIpFlowHashV2Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSetIpFlowHashV2Into(e: Encoder, v: SetIpFlowHashV2, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.table_id, 'table_id');
   e.u8(v.af, 'af');
   e.u32(v.flow_hash_config, 'flow_hash_config');
-  return e.finish();
 }
 export function decodeSetIpFlowHashV2(body: Uint8Array): SetIpFlowHashV2 {
+  if (body.length === 19) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, table_id: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, af: body[14], flow_hash_config: ((body[15] << 24) | (body[16] << 16) | (body[17] << 8) | body[18]) >>> 0 };
   const d = new Decoder(body, 'set_ip_flow_hash_v2');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3415,6 +4137,7 @@ export const SetIpFlowHashV2Message: MessageDescriptor<SetIpFlowHashV2> = {
   hasRetval: false,
   fixedSize: 19,
   encode: encodeSetIpFlowHashV2,
+  encodeInto: encodeSetIpFlowHashV2Into,
   decode: decodeSetIpFlowHashV2,
 };
 
@@ -3425,12 +4148,20 @@ export interface SetIpFlowHashV2Reply {
 }
 export function encodeSetIpFlowHashV2Reply(v: SetIpFlowHashV2Reply, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_v2_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSetIpFlowHashV2ReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSetIpFlowHashV2ReplyInto(e: Encoder, v: SetIpFlowHashV2Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSetIpFlowHashV2Reply(body: Uint8Array): SetIpFlowHashV2Reply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'set_ip_flow_hash_v2_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3449,6 +4180,7 @@ export const SetIpFlowHashV2ReplyMessage: MessageDescriptor<SetIpFlowHashV2Reply
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSetIpFlowHashV2Reply,
+  encodeInto: encodeSetIpFlowHashV2ReplyInto,
   decode: decodeSetIpFlowHashV2Reply,
 };
 
@@ -3462,15 +4194,23 @@ export interface SetIpFlowHashV3 {
 }
 export function encodeSetIpFlowHashV3(v: SetIpFlowHashV3, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_v3', 19);
+  encodeSetIpFlowHashV3Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSetIpFlowHashV3Into(e: Encoder, v: SetIpFlowHashV3, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.table_id, 'table_id');
   e.u8(v.af, 'af');
   e.u32(v.flow_hash_config, 'flow_hash_config');
-  return e.finish();
 }
 export function decodeSetIpFlowHashV3(body: Uint8Array): SetIpFlowHashV3 {
+  if (body.length === 19) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, table_id: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, af: body[14], flow_hash_config: ((body[15] << 24) | (body[16] << 16) | (body[17] << 8) | body[18]) >>> 0 };
   const d = new Decoder(body, 'set_ip_flow_hash_v3');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3492,6 +4232,7 @@ export const SetIpFlowHashV3Message: MessageDescriptor<SetIpFlowHashV3> = {
   hasRetval: false,
   fixedSize: 19,
   encode: encodeSetIpFlowHashV3,
+  encodeInto: encodeSetIpFlowHashV3Into,
   decode: decodeSetIpFlowHashV3,
 };
 
@@ -3502,12 +4243,20 @@ export interface SetIpFlowHashV3Reply {
 }
 export function encodeSetIpFlowHashV3Reply(v: SetIpFlowHashV3Reply, msgId: number): Buffer {
   const e = new Encoder('set_ip_flow_hash_v3_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSetIpFlowHashV3ReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSetIpFlowHashV3ReplyInto(e: Encoder, v: SetIpFlowHashV3Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSetIpFlowHashV3Reply(body: Uint8Array): SetIpFlowHashV3Reply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'set_ip_flow_hash_v3_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3526,6 +4275,7 @@ export const SetIpFlowHashV3ReplyMessage: MessageDescriptor<SetIpFlowHashV3Reply
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSetIpFlowHashV3Reply,
+  encodeInto: encodeSetIpFlowHashV3ReplyInto,
   decode: decodeSetIpFlowHashV3Reply,
 };
 
@@ -3538,14 +4288,22 @@ export interface SwInterfaceIp4EnableDisable {
 }
 export function encodeSwInterfaceIp4EnableDisable(v: SwInterfaceIp4EnableDisable, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip4_enable_disable', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.enable, 'enable');
+  encodeSwInterfaceIp4EnableDisableInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceIp4EnableDisableInto(e: Encoder, v: SwInterfaceIp4EnableDisable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.enable, 'enable');
+}
 export function decodeSwInterfaceIp4EnableDisable(body: Uint8Array): SwInterfaceIp4EnableDisable {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, enable: body[14] !== 0 };
   const d = new Decoder(body, 'sw_interface_ip4_enable_disable');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3566,6 +4324,7 @@ export const SwInterfaceIp4EnableDisableMessage: MessageDescriptor<SwInterfaceIp
   hasRetval: false,
   fixedSize: 15,
   encode: encodeSwInterfaceIp4EnableDisable,
+  encodeInto: encodeSwInterfaceIp4EnableDisableInto,
   decode: decodeSwInterfaceIp4EnableDisable,
 };
 
@@ -3576,12 +4335,20 @@ export interface SwInterfaceIp4EnableDisableReply {
 }
 export function encodeSwInterfaceIp4EnableDisableReply(v: SwInterfaceIp4EnableDisableReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip4_enable_disable_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceIp4EnableDisableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceIp4EnableDisableReplyInto(e: Encoder, v: SwInterfaceIp4EnableDisableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceIp4EnableDisableReply(body: Uint8Array): SwInterfaceIp4EnableDisableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_ip4_enable_disable_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3600,6 +4367,7 @@ export const SwInterfaceIp4EnableDisableReplyMessage: MessageDescriptor<SwInterf
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceIp4EnableDisableReply,
+  encodeInto: encodeSwInterfaceIp4EnableDisableReplyInto,
   decode: decodeSwInterfaceIp4EnableDisableReply,
 };
 
@@ -3612,14 +4380,22 @@ export interface SwInterfaceIp6EnableDisable {
 }
 export function encodeSwInterfaceIp6EnableDisable(v: SwInterfaceIp6EnableDisable, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip6_enable_disable', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.enable, 'enable');
+  encodeSwInterfaceIp6EnableDisableInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceIp6EnableDisableInto(e: Encoder, v: SwInterfaceIp6EnableDisable, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.enable, 'enable');
+}
 export function decodeSwInterfaceIp6EnableDisable(body: Uint8Array): SwInterfaceIp6EnableDisable {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, enable: body[14] !== 0 };
   const d = new Decoder(body, 'sw_interface_ip6_enable_disable');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3640,6 +4416,7 @@ export const SwInterfaceIp6EnableDisableMessage: MessageDescriptor<SwInterfaceIp
   hasRetval: false,
   fixedSize: 15,
   encode: encodeSwInterfaceIp6EnableDisable,
+  encodeInto: encodeSwInterfaceIp6EnableDisableInto,
   decode: decodeSwInterfaceIp6EnableDisable,
 };
 
@@ -3650,12 +4427,20 @@ export interface SwInterfaceIp6EnableDisableReply {
 }
 export function encodeSwInterfaceIp6EnableDisableReply(v: SwInterfaceIp6EnableDisableReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip6_enable_disable_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceIp6EnableDisableReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceIp6EnableDisableReplyInto(e: Encoder, v: SwInterfaceIp6EnableDisableReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceIp6EnableDisableReply(body: Uint8Array): SwInterfaceIp6EnableDisableReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_ip6_enable_disable_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3674,6 +4459,7 @@ export const SwInterfaceIp6EnableDisableReplyMessage: MessageDescriptor<SwInterf
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceIp6EnableDisableReply,
+  encodeInto: encodeSwInterfaceIp6EnableDisableReplyInto,
   decode: decodeSwInterfaceIp6EnableDisableReply,
 };
 
@@ -3685,13 +4471,21 @@ export interface SwInterfaceIp6GetLinkLocalAddress {
 }
 export function encodeSwInterfaceIp6GetLinkLocalAddress(v: SwInterfaceIp6GetLinkLocalAddress, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip6_get_link_local_address', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
+  encodeSwInterfaceIp6GetLinkLocalAddressInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceIp6GetLinkLocalAddressInto(e: Encoder, v: SwInterfaceIp6GetLinkLocalAddress, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+}
 export function decodeSwInterfaceIp6GetLinkLocalAddress(body: Uint8Array): SwInterfaceIp6GetLinkLocalAddress {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sw_interface_ip6_get_link_local_address');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3711,6 +4505,7 @@ export const SwInterfaceIp6GetLinkLocalAddressMessage: MessageDescriptor<SwInter
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSwInterfaceIp6GetLinkLocalAddress,
+  encodeInto: encodeSwInterfaceIp6GetLinkLocalAddressInto,
   decode: decodeSwInterfaceIp6GetLinkLocalAddress,
 };
 
@@ -3722,11 +4517,18 @@ export interface SwInterfaceIp6GetLinkLocalAddressReply {
 }
 export function encodeSwInterfaceIp6GetLinkLocalAddressReply(v: SwInterfaceIp6GetLinkLocalAddressReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip6_get_link_local_address_reply', 26);
+  encodeSwInterfaceIp6GetLinkLocalAddressReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceIp6GetLinkLocalAddressReplyInto(e: Encoder, v: SwInterfaceIp6GetLinkLocalAddressReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.fixedBytes(v.ip, 16, 'ip');
-  return e.finish();
 }
 export function decodeSwInterfaceIp6GetLinkLocalAddressReply(body: Uint8Array): SwInterfaceIp6GetLinkLocalAddressReply {
   const d = new Decoder(body, 'sw_interface_ip6_get_link_local_address_reply');
@@ -3748,6 +4550,7 @@ export const SwInterfaceIp6GetLinkLocalAddressReplyMessage: MessageDescriptor<Sw
   hasRetval: true,
   fixedSize: 26,
   encode: encodeSwInterfaceIp6GetLinkLocalAddressReply,
+  encodeInto: encodeSwInterfaceIp6GetLinkLocalAddressReplyInto,
   decode: decodeSwInterfaceIp6GetLinkLocalAddressReply,
 };
 
@@ -3760,12 +4563,19 @@ export interface SwInterfaceIp6SetLinkLocalAddress {
 }
 export function encodeSwInterfaceIp6SetLinkLocalAddress(v: SwInterfaceIp6SetLinkLocalAddress, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip6_set_link_local_address', 30);
+  encodeSwInterfaceIp6SetLinkLocalAddressInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSwInterfaceIp6SetLinkLocalAddressInto(e: Encoder, v: SwInterfaceIp6SetLinkLocalAddress, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.sw_if_index, 'sw_if_index');
   e.fixedBytes(v.ip, 16, 'ip');
-  return e.finish();
 }
 export function decodeSwInterfaceIp6SetLinkLocalAddress(body: Uint8Array): SwInterfaceIp6SetLinkLocalAddress {
   const d = new Decoder(body, 'sw_interface_ip6_set_link_local_address');
@@ -3788,6 +4598,7 @@ export const SwInterfaceIp6SetLinkLocalAddressMessage: MessageDescriptor<SwInter
   hasRetval: false,
   fixedSize: 30,
   encode: encodeSwInterfaceIp6SetLinkLocalAddress,
+  encodeInto: encodeSwInterfaceIp6SetLinkLocalAddressInto,
   decode: decodeSwInterfaceIp6SetLinkLocalAddress,
 };
 
@@ -3798,12 +4609,20 @@ export interface SwInterfaceIp6SetLinkLocalAddressReply {
 }
 export function encodeSwInterfaceIp6SetLinkLocalAddressReply(v: SwInterfaceIp6SetLinkLocalAddressReply, msgId: number): Buffer {
   const e = new Encoder('sw_interface_ip6_set_link_local_address_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSwInterfaceIp6SetLinkLocalAddressReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSwInterfaceIp6SetLinkLocalAddressReplyInto(e: Encoder, v: SwInterfaceIp6SetLinkLocalAddressReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSwInterfaceIp6SetLinkLocalAddressReply(body: Uint8Array): SwInterfaceIp6SetLinkLocalAddressReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sw_interface_ip6_set_link_local_address_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -3822,6 +4641,7 @@ export const SwInterfaceIp6SetLinkLocalAddressReplyMessage: MessageDescriptor<Sw
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSwInterfaceIp6SetLinkLocalAddressReply,
+  encodeInto: encodeSwInterfaceIp6SetLinkLocalAddressReplyInto,
   decode: decodeSwInterfaceIp6SetLinkLocalAddressReply,
 };
 

@@ -47,12 +47,20 @@ export interface ApiVersions {
 }
 export function encodeApiVersions(v: ApiVersions, msgId: number): Buffer {
   const e = new Encoder('api_versions', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeApiVersionsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeApiVersionsInto(e: Encoder, v: ApiVersions, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeApiVersions(body: Uint8Array): ApiVersions {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'api_versions');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -71,6 +79,7 @@ export const ApiVersionsMessage: MessageDescriptor<ApiVersions> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeApiVersions,
+  encodeInto: encodeApiVersionsInto,
   decode: decodeApiVersions,
 };
 
@@ -84,12 +93,19 @@ export interface ApiVersionsReply {
 }
 export function encodeApiVersionsReply(v: ApiVersionsReply, msgId: number): Buffer {
   const e = new Encoder('api_versions_reply', 64);
+  encodeApiVersionsReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeApiVersionsReplyInto(e: Encoder, v: ApiVersionsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.count('u32', v.api_versions, 'count');
-  e.array(v.api_versions, (x) => writeModuleVersion(e, x), 'api_versions');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.api_versions, 'api_versions'); i < a.length; i++) writeModuleVersion(e, a[i]);
 }
 export function decodeApiVersionsReply(body: Uint8Array): ApiVersionsReply {
   const d = new Decoder(body, 'api_versions_reply');
@@ -112,6 +128,7 @@ export const ApiVersionsReplyMessage: MessageDescriptor<ApiVersionsReply> = {
   hasRetval: true,
   fixedSize: null,
   encode: encodeApiVersionsReply,
+  encodeInto: encodeApiVersionsReplyInto,
   decode: decodeApiVersionsReply,
 };
 
@@ -122,12 +139,20 @@ export interface ControlPing {
 }
 export function encodeControlPing(v: ControlPing, msgId: number): Buffer {
   const e = new Encoder('control_ping', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeControlPingInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeControlPingInto(e: Encoder, v: ControlPing, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeControlPing(body: Uint8Array): ControlPing {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'control_ping');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -146,6 +171,7 @@ export const ControlPingMessage: MessageDescriptor<ControlPing> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeControlPing,
+  encodeInto: encodeControlPingInto,
   decode: decodeControlPing,
 };
 
@@ -158,14 +184,22 @@ export interface ControlPingReply {
 }
 export function encodeControlPingReply(v: ControlPingReply, msgId: number): Buffer {
   const e = new Encoder('control_ping_reply', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.vpe_pid, 'vpe_pid');
+  encodeControlPingReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeControlPingReplyInto(e: Encoder, v: ControlPingReply, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(clientIndex, 'client_index');
+  e.u32(v.vpe_pid, 'vpe_pid');
+}
 export function decodeControlPingReply(body: Uint8Array): ControlPingReply {
+  if (body.length === 18) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], client_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, vpe_pid: ((body[14] << 24) | (body[15] << 16) | (body[16] << 8) | body[17]) >>> 0 };
   const d = new Decoder(body, 'control_ping_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -186,6 +220,7 @@ export const ControlPingReplyMessage: MessageDescriptor<ControlPingReply> = {
   hasRetval: true,
   fixedSize: 18,
   encode: encodeControlPingReply,
+  encodeInto: encodeControlPingReplyInto,
   decode: decodeControlPingReply,
 };
 
@@ -196,12 +231,20 @@ export interface GetApiJson {
 }
 export function encodeGetApiJson(v: GetApiJson, msgId: number): Buffer {
   const e = new Encoder('get_api_json', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeGetApiJsonInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetApiJsonInto(e: Encoder, v: GetApiJson, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeGetApiJson(body: Uint8Array): GetApiJson {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'get_api_json');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -220,6 +263,7 @@ export const GetApiJsonMessage: MessageDescriptor<GetApiJson> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeGetApiJson,
+  encodeInto: encodeGetApiJsonInto,
   decode: decodeGetApiJson,
 };
 
@@ -231,11 +275,18 @@ export interface GetApiJsonReply {
 }
 export function encodeGetApiJsonReply(v: GetApiJsonReply, msgId: number): Buffer {
   const e = new Encoder('get_api_json_reply', 64);
+  encodeGetApiJsonReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetApiJsonReplyInto(e: Encoder, v: GetApiJsonReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.string(v.json, 'json');
-  return e.finish();
 }
 export function decodeGetApiJsonReply(body: Uint8Array): GetApiJsonReply {
   const d = new Decoder(body, 'get_api_json_reply');
@@ -257,6 +308,7 @@ export const GetApiJsonReplyMessage: MessageDescriptor<GetApiJsonReply> = {
   hasRetval: true,
   fixedSize: null,
   encode: encodeGetApiJsonReply,
+  encodeInto: encodeGetApiJsonReplyInto,
   decode: decodeGetApiJsonReply,
 };
 
@@ -269,11 +321,18 @@ export interface GetFirstMsgId {
 }
 export function encodeGetFirstMsgId(v: GetFirstMsgId, msgId: number): Buffer {
   const e = new Encoder('get_first_msg_id', 74);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.fixedString(v.name, 64, 'name');
+  encodeGetFirstMsgIdInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetFirstMsgIdInto(e: Encoder, v: GetFirstMsgId, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.fixedString(v.name, 64, 'name');
 }
 export function decodeGetFirstMsgId(body: Uint8Array): GetFirstMsgId {
   const d = new Decoder(body, 'get_first_msg_id');
@@ -295,6 +354,7 @@ export const GetFirstMsgIdMessage: MessageDescriptor<GetFirstMsgId> = {
   hasRetval: false,
   fixedSize: 74,
   encode: encodeGetFirstMsgId,
+  encodeInto: encodeGetFirstMsgIdInto,
   decode: decodeGetFirstMsgId,
 };
 
@@ -306,13 +366,21 @@ export interface GetFirstMsgIdReply {
 }
 export function encodeGetFirstMsgIdReply(v: GetFirstMsgIdReply, msgId: number): Buffer {
   const e = new Encoder('get_first_msg_id_reply', 12);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u16(v.first_msg_id, 'first_msg_id');
+  encodeGetFirstMsgIdReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetFirstMsgIdReplyInto(e: Encoder, v: GetFirstMsgIdReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u16(v.first_msg_id, 'first_msg_id');
+}
 export function decodeGetFirstMsgIdReply(body: Uint8Array): GetFirstMsgIdReply {
+  if (body.length === 12) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], first_msg_id: (body[10] << 8) | body[11] };
   const d = new Decoder(body, 'get_first_msg_id_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -332,6 +400,7 @@ export const GetFirstMsgIdReplyMessage: MessageDescriptor<GetFirstMsgIdReply> = 
   hasRetval: true,
   fixedSize: 12,
   encode: encodeGetFirstMsgIdReply,
+  encodeInto: encodeGetFirstMsgIdReplyInto,
   decode: decodeGetFirstMsgIdReply,
 };
 
@@ -347,13 +416,20 @@ export interface MemclntCreate {
 }
 export function encodeMemclntCreate(v: MemclntCreate, msgId: number): Buffer {
   const e = new Encoder('memclnt_create', 114);
+  encodeMemclntCreateInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeMemclntCreateInto(e: Encoder, v: MemclntCreate, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.ctx_quota, 'ctx_quota');
   e.u64(v.input_queue, 'input_queue');
   e.fixedString(v.name, 64, 'name');
-  e.array(v.api_versions, (x) => e.u32(x, 'api_versions'), 'api_versions', 8);
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.api_versions, 'api_versions', 8); i < a.length; i++) e.u32(a[i], 'api_versions');
 }
 export function decodeMemclntCreate(body: Uint8Array): MemclntCreate {
   const d = new Decoder(body, 'memclnt_create');
@@ -377,6 +453,7 @@ export const MemclntCreateMessage: MessageDescriptor<MemclntCreate> = {
   hasRetval: false,
   fixedSize: 114,
   encode: encodeMemclntCreate,
+  encodeInto: encodeMemclntCreateInto,
   decode: decodeMemclntCreate,
 };
 
@@ -390,13 +467,20 @@ export interface MemclntCreateReply {
 }
 export function encodeMemclntCreateReply(v: MemclntCreateReply, msgId: number): Buffer {
   const e = new Encoder('memclnt_create_reply', 30);
+  encodeMemclntCreateReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeMemclntCreateReplyInto(e: Encoder, v: MemclntCreateReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.response, 'response');
   e.u64(v.handle, 'handle');
   e.u32(v.index, 'index');
   e.u64(v.message_table, 'message_table');
-  return e.finish();
 }
 export function decodeMemclntCreateReply(body: Uint8Array): MemclntCreateReply {
   const d = new Decoder(body, 'memclnt_create_reply');
@@ -420,6 +504,7 @@ export const MemclntCreateReplyMessage: MessageDescriptor<MemclntCreateReply> = 
   hasRetval: false,
   fixedSize: 30,
   encode: encodeMemclntCreateReply,
+  encodeInto: encodeMemclntCreateReplyInto,
   decode: decodeMemclntCreateReply,
 };
 
@@ -437,14 +522,21 @@ export interface MemclntCreateV2 {
 }
 export function encodeMemclntCreateV2(v: MemclntCreateV2, msgId: number): Buffer {
   const e = new Encoder('memclnt_create_v2', 115);
+  encodeMemclntCreateV2Into(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeMemclntCreateV2Into(e: Encoder, v: MemclntCreateV2, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.ctx_quota, 'ctx_quota');
   e.u64(v.input_queue, 'input_queue');
   e.fixedString(v.name, 64, 'name');
-  e.array(v.api_versions, (x) => e.u32(x, 'api_versions'), 'api_versions', 8);
+  for (let i = 0, a = e.checkArray(v.api_versions, 'api_versions', 8); i < a.length; i++) e.u32(a[i], 'api_versions');
   e.bool(v.keepalive, 'keepalive');
-  return e.finish();
 }
 export function decodeMemclntCreateV2(body: Uint8Array): MemclntCreateV2 {
   const d = new Decoder(body, 'memclnt_create_v2');
@@ -469,6 +561,7 @@ export const MemclntCreateV2Message: MessageDescriptor<MemclntCreateV2> = {
   hasRetval: false,
   fixedSize: 115,
   encode: encodeMemclntCreateV2,
+  encodeInto: encodeMemclntCreateV2Into,
   decode: decodeMemclntCreateV2,
 };
 
@@ -482,13 +575,20 @@ export interface MemclntCreateV2Reply {
 }
 export function encodeMemclntCreateV2Reply(v: MemclntCreateV2Reply, msgId: number): Buffer {
   const e = new Encoder('memclnt_create_v2_reply', 30);
+  encodeMemclntCreateV2ReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeMemclntCreateV2ReplyInto(e: Encoder, v: MemclntCreateV2Reply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.response, 'response');
   e.u64(v.handle, 'handle');
   e.u32(v.index, 'index');
   e.u64(v.message_table, 'message_table');
-  return e.finish();
 }
 export function decodeMemclntCreateV2Reply(body: Uint8Array): MemclntCreateV2Reply {
   const d = new Decoder(body, 'memclnt_create_v2_reply');
@@ -512,6 +612,7 @@ export const MemclntCreateV2ReplyMessage: MessageDescriptor<MemclntCreateV2Reply
   hasRetval: false,
   fixedSize: 30,
   encode: encodeMemclntCreateV2Reply,
+  encodeInto: encodeMemclntCreateV2ReplyInto,
   decode: decodeMemclntCreateV2Reply,
 };
 
@@ -523,11 +624,17 @@ export interface MemclntDelete {
 }
 export function encodeMemclntDelete(v: MemclntDelete, msgId: number): Buffer {
   const e = new Encoder('memclnt_delete', 15);
+  encodeMemclntDeleteInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ */
+export function encodeMemclntDeleteInto(e: Encoder, v: MemclntDelete, msgId: number): void {
   e.u16(msgId, '_vl_msg_id');
   e.u32(v.index, 'index');
   e.u64(v.handle, 'handle');
   e.bool(v.do_cleanup, 'do_cleanup');
-  return e.finish();
 }
 export function decodeMemclntDelete(body: Uint8Array): MemclntDelete {
   const d = new Decoder(body, 'memclnt_delete');
@@ -549,6 +656,7 @@ export const MemclntDeleteMessage: MessageDescriptor<MemclntDelete> = {
   hasRetval: false,
   fixedSize: 15,
   encode: encodeMemclntDelete,
+  encodeInto: encodeMemclntDeleteInto,
   decode: decodeMemclntDelete,
 };
 
@@ -559,10 +667,16 @@ export interface MemclntDeleteReply {
 }
 export function encodeMemclntDeleteReply(v: MemclntDeleteReply, msgId: number): Buffer {
   const e = new Encoder('memclnt_delete_reply', 14);
+  encodeMemclntDeleteReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ */
+export function encodeMemclntDeleteReplyInto(e: Encoder, v: MemclntDeleteReply, msgId: number): void {
   e.u16(msgId, '_vl_msg_id');
   e.i32(v.response, 'response');
   e.u64(v.handle, 'handle');
-  return e.finish();
 }
 export function decodeMemclntDeleteReply(body: Uint8Array): MemclntDeleteReply {
   const d = new Decoder(body, 'memclnt_delete_reply');
@@ -583,6 +697,7 @@ export const MemclntDeleteReplyMessage: MessageDescriptor<MemclntDeleteReply> = 
   hasRetval: false,
   fixedSize: 14,
   encode: encodeMemclntDeleteReply,
+  encodeInto: encodeMemclntDeleteReplyInto,
   decode: decodeMemclntDeleteReply,
 };
 
@@ -593,12 +708,20 @@ export interface MemclntKeepalive {
 }
 export function encodeMemclntKeepalive(v: MemclntKeepalive, msgId: number): Buffer {
   const e = new Encoder('memclnt_keepalive', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeMemclntKeepaliveInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeMemclntKeepaliveInto(e: Encoder, v: MemclntKeepalive, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeMemclntKeepalive(body: Uint8Array): MemclntKeepalive {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'memclnt_keepalive');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -617,6 +740,7 @@ export const MemclntKeepaliveMessage: MessageDescriptor<MemclntKeepalive> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeMemclntKeepalive,
+  encodeInto: encodeMemclntKeepaliveInto,
   decode: decodeMemclntKeepalive,
 };
 
@@ -627,12 +751,20 @@ export interface MemclntKeepaliveReply {
 }
 export function encodeMemclntKeepaliveReply(v: MemclntKeepaliveReply, msgId: number): Buffer {
   const e = new Encoder('memclnt_keepalive_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeMemclntKeepaliveReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeMemclntKeepaliveReplyInto(e: Encoder, v: MemclntKeepaliveReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeMemclntKeepaliveReply(body: Uint8Array): MemclntKeepaliveReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'memclnt_keepalive_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -651,6 +783,7 @@ export const MemclntKeepaliveReplyMessage: MessageDescriptor<MemclntKeepaliveRep
   hasRetval: true,
   fixedSize: 10,
   encode: encodeMemclntKeepaliveReply,
+  encodeInto: encodeMemclntKeepaliveReplyInto,
   decode: decodeMemclntKeepaliveReply,
 };
 
@@ -660,11 +793,18 @@ export interface MemclntReadTimeout {
 }
 export function encodeMemclntReadTimeout(v: MemclntReadTimeout, msgId: number): Buffer {
   const e = new Encoder('memclnt_read_timeout', 3);
-  e.u16(msgId, '_vl_msg_id');
-  e.u8(v.dummy, 'dummy');
+  encodeMemclntReadTimeoutInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ */
+export function encodeMemclntReadTimeoutInto(e: Encoder, v: MemclntReadTimeout, msgId: number): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u8(v.dummy, 'dummy');
+}
 export function decodeMemclntReadTimeout(body: Uint8Array): MemclntReadTimeout {
+  if (body.length === 3) return { dummy: body[2] };
   const d = new Decoder(body, 'memclnt_read_timeout');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u8();
@@ -682,6 +822,7 @@ export const MemclntReadTimeoutMessage: MessageDescriptor<MemclntReadTimeout> = 
   hasRetval: false,
   fixedSize: 3,
   encode: encodeMemclntReadTimeout,
+  encodeInto: encodeMemclntReadTimeoutInto,
   decode: decodeMemclntReadTimeout,
 };
 
@@ -691,11 +832,18 @@ export interface MemclntRxThreadSuspend {
 }
 export function encodeMemclntRxThreadSuspend(v: MemclntRxThreadSuspend, msgId: number): Buffer {
   const e = new Encoder('memclnt_rx_thread_suspend', 3);
-  e.u16(msgId, '_vl_msg_id');
-  e.u8(v.dummy, 'dummy');
+  encodeMemclntRxThreadSuspendInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ */
+export function encodeMemclntRxThreadSuspendInto(e: Encoder, v: MemclntRxThreadSuspend, msgId: number): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u8(v.dummy, 'dummy');
+}
 export function decodeMemclntRxThreadSuspend(body: Uint8Array): MemclntRxThreadSuspend {
+  if (body.length === 3) return { dummy: body[2] };
   const d = new Decoder(body, 'memclnt_rx_thread_suspend');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u8();
@@ -713,6 +861,7 @@ export const MemclntRxThreadSuspendMessage: MessageDescriptor<MemclntRxThreadSus
   hasRetval: false,
   fixedSize: 3,
   encode: encodeMemclntRxThreadSuspend,
+  encodeInto: encodeMemclntRxThreadSuspendInto,
   decode: decodeMemclntRxThreadSuspend,
 };
 
@@ -730,16 +879,23 @@ export interface RpcCall {
 }
 export function encodeRpcCall(v: RpcCall, msgId: number): Buffer {
   const e = new Encoder('rpc_call', 64);
+  encodeRpcCallInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeRpcCallInto(e: Encoder, v: RpcCall, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u64(v.function, 'function');
   e.u8(v.multicast, 'multicast');
   e.u8(v.need_barrier_sync, 'need_barrier_sync');
   e.u8(v.send_reply, 'send_reply');
   e.count('u32', v.data, 'data_len');
   e.bytes(v.data, 'data');
-  return e.finish();
 }
 export function decodeRpcCall(body: Uint8Array): RpcCall {
   const d = new Decoder(body, 'rpc_call');
@@ -766,6 +922,7 @@ export const RpcCallMessage: MessageDescriptor<RpcCall> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeRpcCall,
+  encodeInto: encodeRpcCallInto,
   decode: decodeRpcCall,
 };
 
@@ -776,12 +933,20 @@ export interface RpcCallReply {
 }
 export function encodeRpcCallReply(v: RpcCallReply, msgId: number): Buffer {
   const e = new Encoder('rpc_call_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeRpcCallReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeRpcCallReplyInto(e: Encoder, v: RpcCallReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeRpcCallReply(body: Uint8Array): RpcCallReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'rpc_call_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -800,6 +965,7 @@ export const RpcCallReplyMessage: MessageDescriptor<RpcCallReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodeRpcCallReply,
+  encodeInto: encodeRpcCallReplyInto,
   decode: decodeRpcCallReply,
 };
 
@@ -809,11 +975,18 @@ export interface RxThreadExit {
 }
 export function encodeRxThreadExit(v: RxThreadExit, msgId: number): Buffer {
   const e = new Encoder('rx_thread_exit', 3);
-  e.u16(msgId, '_vl_msg_id');
-  e.u8(v.dummy, 'dummy');
+  encodeRxThreadExitInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ */
+export function encodeRxThreadExitInto(e: Encoder, v: RxThreadExit, msgId: number): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u8(v.dummy, 'dummy');
+}
 export function decodeRxThreadExit(body: Uint8Array): RxThreadExit {
+  if (body.length === 3) return { dummy: body[2] };
   const d = new Decoder(body, 'rx_thread_exit');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u8();
@@ -831,6 +1004,7 @@ export const RxThreadExitMessage: MessageDescriptor<RxThreadExit> = {
   hasRetval: false,
   fixedSize: 3,
   encode: encodeRxThreadExit,
+  encodeInto: encodeRxThreadExitInto,
   decode: decodeRxThreadExit,
 };
 
@@ -845,13 +1019,20 @@ export interface SockInitShm {
 }
 export function encodeSockInitShm(v: SockInitShm, msgId: number): Buffer {
   const e = new Encoder('sock_init_shm', 64);
+  encodeSockInitShmInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSockInitShmInto(e: Encoder, v: SockInitShm, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u32(v.requested_size, 'requested_size');
   e.count('u8', v.configs, 'nitems');
-  e.array(v.configs, (x) => e.u64(x, 'configs'), 'configs');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.configs, 'configs'); i < a.length; i++) e.u64(a[i], 'configs');
 }
 export function decodeSockInitShm(body: Uint8Array): SockInitShm {
   const d = new Decoder(body, 'sock_init_shm');
@@ -875,6 +1056,7 @@ export const SockInitShmMessage: MessageDescriptor<SockInitShm> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeSockInitShm,
+  encodeInto: encodeSockInitShmInto,
   decode: decodeSockInitShm,
 };
 
@@ -885,12 +1067,20 @@ export interface SockInitShmReply {
 }
 export function encodeSockInitShmReply(v: SockInitShmReply, msgId: number): Buffer {
   const e = new Encoder('sock_init_shm_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
+  encodeSockInitShmReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSockInitShmReplyInto(e: Encoder, v: SockInitShmReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+}
 export function decodeSockInitShmReply(body: Uint8Array): SockInitShmReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sock_init_shm_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -909,6 +1099,7 @@ export const SockInitShmReplyMessage: MessageDescriptor<SockInitShmReply> = {
   hasRetval: true,
   fixedSize: 10,
   encode: encodeSockInitShmReply,
+  encodeInto: encodeSockInitShmReplyInto,
   decode: decodeSockInitShmReply,
 };
 
@@ -920,10 +1111,17 @@ export interface SockclntCreate {
 }
 export function encodeSockclntCreate(v: SockclntCreate, msgId: number): Buffer {
   const e = new Encoder('sockclnt_create', 70);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.fixedString(v.name, 64, 'name');
+  encodeSockclntCreateInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSockclntCreateInto(e: Encoder, v: SockclntCreate, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.fixedString(v.name, 64, 'name');
 }
 export function decodeSockclntCreate(body: Uint8Array): SockclntCreate {
   const d = new Decoder(body, 'sockclnt_create');
@@ -944,6 +1142,7 @@ export const SockclntCreateMessage: MessageDescriptor<SockclntCreate> = {
   hasRetval: false,
   fixedSize: 70,
   encode: encodeSockclntCreate,
+  encodeInto: encodeSockclntCreateInto,
   decode: decodeSockclntCreate,
 };
 
@@ -959,14 +1158,21 @@ export interface SockclntCreateReply {
 }
 export function encodeSockclntCreateReply(v: SockclntCreateReply, msgId: number): Buffer {
   const e = new Encoder('sockclnt_create_reply', 64);
+  encodeSockclntCreateReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSockclntCreateReplyInto(e: Encoder, v: SockclntCreateReply, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.i32(v.response, 'response');
   e.u32(v.index, 'index');
   e.count('u16', v.message_table, 'count');
-  e.array(v.message_table, (x) => writeMessageTableEntry(e, x), 'message_table');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.message_table, 'message_table'); i < a.length; i++) writeMessageTableEntry(e, a[i]);
 }
 export function decodeSockclntCreateReply(body: Uint8Array): SockclntCreateReply {
   const d = new Decoder(body, 'sockclnt_create_reply');
@@ -991,6 +1197,7 @@ export const SockclntCreateReplyMessage: MessageDescriptor<SockclntCreateReply> 
   hasRetval: false,
   fixedSize: null,
   encode: encodeSockclntCreateReply,
+  encodeInto: encodeSockclntCreateReplyInto,
   decode: decodeSockclntCreateReply,
 };
 
@@ -1002,13 +1209,21 @@ export interface SockclntDelete {
 }
 export function encodeSockclntDelete(v: SockclntDelete, msgId: number): Buffer {
   const e = new Encoder('sockclnt_delete', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.index, 'index');
+  encodeSockclntDeleteInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeSockclntDeleteInto(e: Encoder, v: SockclntDelete, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.index, 'index');
+}
 export function decodeSockclntDelete(body: Uint8Array): SockclntDelete {
+  if (body.length === 14) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'sockclnt_delete');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1028,6 +1243,7 @@ export const SockclntDeleteMessage: MessageDescriptor<SockclntDelete> = {
   hasRetval: false,
   fixedSize: 14,
   encode: encodeSockclntDelete,
+  encodeInto: encodeSockclntDeleteInto,
   decode: decodeSockclntDelete,
 };
 
@@ -1038,12 +1254,20 @@ export interface SockclntDeleteReply {
 }
 export function encodeSockclntDeleteReply(v: SockclntDeleteReply, msgId: number): Buffer {
   const e = new Encoder('sockclnt_delete_reply', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.response, 'response');
+  encodeSockclntDeleteReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeSockclntDeleteReplyInto(e: Encoder, v: SockclntDeleteReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.response, 'response');
+}
 export function decodeSockclntDeleteReply(body: Uint8Array): SockclntDeleteReply {
+  if (body.length === 10) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, response: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9] };
   const d = new Decoder(body, 'sockclnt_delete_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -1062,6 +1286,7 @@ export const SockclntDeleteReplyMessage: MessageDescriptor<SockclntDeleteReply> 
   hasRetval: false,
   fixedSize: 10,
   encode: encodeSockclntDeleteReply,
+  encodeInto: encodeSockclntDeleteReplyInto,
   decode: decodeSockclntDeleteReply,
 };
 
@@ -1076,13 +1301,20 @@ export interface TracePluginMsgIds {
 }
 export function encodeTracePluginMsgIds(v: TracePluginMsgIds, msgId: number): Buffer {
   const e = new Encoder('trace_plugin_msg_ids', 142);
+  encodeTracePluginMsgIdsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeTracePluginMsgIdsInto(e: Encoder, v: TracePluginMsgIds, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.fixedString(v.plugin_name, 128, 'plugin_name');
   e.u16(v.first_msg_id, 'first_msg_id');
   e.u16(v.last_msg_id, 'last_msg_id');
-  return e.finish();
 }
 export function decodeTracePluginMsgIds(body: Uint8Array): TracePluginMsgIds {
   const d = new Decoder(body, 'trace_plugin_msg_ids');
@@ -1106,6 +1338,7 @@ export const TracePluginMsgIdsMessage: MessageDescriptor<TracePluginMsgIds> = {
   hasRetval: false,
   fixedSize: 142,
   encode: encodeTracePluginMsgIds,
+  encodeInto: encodeTracePluginMsgIdsInto,
   decode: decodeTracePluginMsgIds,
 };
 

@@ -45,12 +45,19 @@ export interface AddNodeNext {
 }
 export function encodeAddNodeNext(v: AddNodeNext, msgId: number): Buffer {
   const e = new Encoder('add_node_next', 138);
+  encodeAddNodeNextInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeAddNodeNextInto(e: Encoder, v: AddNodeNext, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.fixedString(v.node_name, 64, 'node_name');
   e.fixedString(v.next_name, 64, 'next_name');
-  return e.finish();
 }
 export function decodeAddNodeNext(body: Uint8Array): AddNodeNext {
   const d = new Decoder(body, 'add_node_next');
@@ -73,6 +80,7 @@ export const AddNodeNextMessage: MessageDescriptor<AddNodeNext> = {
   hasRetval: false,
   fixedSize: 138,
   encode: encodeAddNodeNext,
+  encodeInto: encodeAddNodeNextInto,
   decode: decodeAddNodeNext,
 };
 
@@ -84,13 +92,21 @@ export interface AddNodeNextReply {
 }
 export function encodeAddNodeNextReply(v: AddNodeNextReply, msgId: number): Buffer {
   const e = new Encoder('add_node_next_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.next_index, 'next_index');
+  encodeAddNodeNextReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeAddNodeNextReplyInto(e: Encoder, v: AddNodeNextReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.next_index, 'next_index');
+}
 export function decodeAddNodeNextReply(body: Uint8Array): AddNodeNextReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], next_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'add_node_next_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -110,6 +126,7 @@ export const AddNodeNextReplyMessage: MessageDescriptor<AddNodeNextReply> = {
   hasRetval: true,
   fixedSize: 14,
   encode: encodeAddNodeNextReply,
+  encodeInto: encodeAddNodeNextReplyInto,
   decode: decodeAddNodeNextReply,
 };
 
@@ -121,11 +138,18 @@ export interface Cli {
 }
 export function encodeCli(v: Cli, msgId: number): Buffer {
   const e = new Encoder('cli', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u64(v.cmd_in_shmem, 'cmd_in_shmem');
+  encodeCliInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCliInto(e: Encoder, v: Cli, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u64(v.cmd_in_shmem, 'cmd_in_shmem');
 }
 export function decodeCli(body: Uint8Array): Cli {
   const d = new Decoder(body, 'cli');
@@ -147,6 +171,7 @@ export const CliMessage: MessageDescriptor<Cli> = {
   hasRetval: false,
   fixedSize: 18,
   encode: encodeCli,
+  encodeInto: encodeCliInto,
   decode: decodeCli,
 };
 
@@ -158,11 +183,18 @@ export interface CliInband {
 }
 export function encodeCliInband(v: CliInband, msgId: number): Buffer {
   const e = new Encoder('cli_inband', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.string(v.cmd, 'cmd');
+  encodeCliInbandInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeCliInbandInto(e: Encoder, v: CliInband, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.string(v.cmd, 'cmd');
 }
 export function decodeCliInband(body: Uint8Array): CliInband {
   const d = new Decoder(body, 'cli_inband');
@@ -184,6 +216,7 @@ export const CliInbandMessage: MessageDescriptor<CliInband> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeCliInband,
+  encodeInto: encodeCliInbandInto,
   decode: decodeCliInband,
 };
 
@@ -195,11 +228,18 @@ export interface CliInbandReply {
 }
 export function encodeCliInbandReply(v: CliInbandReply, msgId: number): Buffer {
   const e = new Encoder('cli_inband_reply', 64);
+  encodeCliInbandReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCliInbandReplyInto(e: Encoder, v: CliInbandReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.string(v.reply, 'reply');
-  return e.finish();
 }
 export function decodeCliInbandReply(body: Uint8Array): CliInbandReply {
   const d = new Decoder(body, 'cli_inband_reply');
@@ -221,6 +261,7 @@ export const CliInbandReplyMessage: MessageDescriptor<CliInbandReply> = {
   hasRetval: true,
   fixedSize: null,
   encode: encodeCliInbandReply,
+  encodeInto: encodeCliInbandReplyInto,
   decode: decodeCliInbandReply,
 };
 
@@ -232,11 +273,18 @@ export interface CliReply {
 }
 export function encodeCliReply(v: CliReply, msgId: number): Buffer {
   const e = new Encoder('cli_reply', 18);
+  encodeCliReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeCliReplyInto(e: Encoder, v: CliReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.u64(v.reply_in_shmem, 'reply_in_shmem');
-  return e.finish();
 }
 export function decodeCliReply(body: Uint8Array): CliReply {
   const d = new Decoder(body, 'cli_reply');
@@ -258,6 +306,7 @@ export const CliReplyMessage: MessageDescriptor<CliReply> = {
   hasRetval: true,
   fixedSize: 18,
   encode: encodeCliReply,
+  encodeInto: encodeCliReplyInto,
   decode: decodeCliReply,
 };
 
@@ -270,11 +319,18 @@ export interface GetF64EndianValue {
 }
 export function encodeGetF64EndianValue(v: GetF64EndianValue, msgId: number): Buffer {
   const e = new Encoder('get_f64_endian_value', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.f64(v.f64_one, 'f64_one');
+  encodeGetF64EndianValueInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetF64EndianValueInto(e: Encoder, v: GetF64EndianValue, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.f64(v.f64_one, 'f64_one');
 }
 export function decodeGetF64EndianValue(body: Uint8Array): GetF64EndianValue {
   const d = new Decoder(body, 'get_f64_endian_value');
@@ -296,6 +352,7 @@ export const GetF64EndianValueMessage: MessageDescriptor<GetF64EndianValue> = {
   hasRetval: false,
   fixedSize: 18,
   encode: encodeGetF64EndianValue,
+  encodeInto: encodeGetF64EndianValueInto,
   decode: decodeGetF64EndianValue,
 };
 
@@ -307,11 +364,18 @@ export interface GetF64EndianValueReply {
 }
 export function encodeGetF64EndianValueReply(v: GetF64EndianValueReply, msgId: number): Buffer {
   const e = new Encoder('get_f64_endian_value_reply', 18);
+  encodeGetF64EndianValueReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetF64EndianValueReplyInto(e: Encoder, v: GetF64EndianValueReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u32(v.retval, 'retval');
   e.f64(v.f64_one_result, 'f64_one_result');
-  return e.finish();
 }
 export function decodeGetF64EndianValueReply(body: Uint8Array): GetF64EndianValueReply {
   const d = new Decoder(body, 'get_f64_endian_value_reply');
@@ -333,6 +397,7 @@ export const GetF64EndianValueReplyMessage: MessageDescriptor<GetF64EndianValueR
   hasRetval: false,
   fixedSize: 18,
   encode: encodeGetF64EndianValueReply,
+  encodeInto: encodeGetF64EndianValueReplyInto,
   decode: decodeGetF64EndianValueReply,
 };
 
@@ -345,11 +410,18 @@ export interface GetF64IncrementByOne {
 }
 export function encodeGetF64IncrementByOne(v: GetF64IncrementByOne, msgId: number): Buffer {
   const e = new Encoder('get_f64_increment_by_one', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.f64(v.f64_value, 'f64_value');
+  encodeGetF64IncrementByOneInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetF64IncrementByOneInto(e: Encoder, v: GetF64IncrementByOne, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.f64(v.f64_value, 'f64_value');
 }
 export function decodeGetF64IncrementByOne(body: Uint8Array): GetF64IncrementByOne {
   const d = new Decoder(body, 'get_f64_increment_by_one');
@@ -371,6 +443,7 @@ export const GetF64IncrementByOneMessage: MessageDescriptor<GetF64IncrementByOne
   hasRetval: false,
   fixedSize: 18,
   encode: encodeGetF64IncrementByOne,
+  encodeInto: encodeGetF64IncrementByOneInto,
   decode: decodeGetF64IncrementByOne,
 };
 
@@ -382,11 +455,18 @@ export interface GetF64IncrementByOneReply {
 }
 export function encodeGetF64IncrementByOneReply(v: GetF64IncrementByOneReply, msgId: number): Buffer {
   const e = new Encoder('get_f64_increment_by_one_reply', 18);
+  encodeGetF64IncrementByOneReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetF64IncrementByOneReplyInto(e: Encoder, v: GetF64IncrementByOneReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u32(v.retval, 'retval');
   e.f64(v.f64_value, 'f64_value');
-  return e.finish();
 }
 export function decodeGetF64IncrementByOneReply(body: Uint8Array): GetF64IncrementByOneReply {
   const d = new Decoder(body, 'get_f64_increment_by_one_reply');
@@ -408,6 +488,7 @@ export const GetF64IncrementByOneReplyMessage: MessageDescriptor<GetF64Increment
   hasRetval: false,
   fixedSize: 18,
   encode: encodeGetF64IncrementByOneReply,
+  encodeInto: encodeGetF64IncrementByOneReplyInto,
   decode: decodeGetF64IncrementByOneReply,
 };
 
@@ -422,12 +503,19 @@ export interface GetNextIndex {
 }
 export function encodeGetNextIndex(v: GetNextIndex, msgId: number): Buffer {
   const e = new Encoder('get_next_index', 138);
+  encodeGetNextIndexInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetNextIndexInto(e: Encoder, v: GetNextIndex, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.fixedString(v.node_name, 64, 'node_name');
   e.fixedString(v.next_name, 64, 'next_name');
-  return e.finish();
 }
 export function decodeGetNextIndex(body: Uint8Array): GetNextIndex {
   const d = new Decoder(body, 'get_next_index');
@@ -450,6 +538,7 @@ export const GetNextIndexMessage: MessageDescriptor<GetNextIndex> = {
   hasRetval: false,
   fixedSize: 138,
   encode: encodeGetNextIndex,
+  encodeInto: encodeGetNextIndexInto,
   decode: decodeGetNextIndex,
 };
 
@@ -461,13 +550,21 @@ export interface GetNextIndexReply {
 }
 export function encodeGetNextIndexReply(v: GetNextIndexReply, msgId: number): Buffer {
   const e = new Encoder('get_next_index_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.next_index, 'next_index');
+  encodeGetNextIndexReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetNextIndexReplyInto(e: Encoder, v: GetNextIndexReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.next_index, 'next_index');
+}
 export function decodeGetNextIndexReply(body: Uint8Array): GetNextIndexReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], next_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'get_next_index_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -487,6 +584,7 @@ export const GetNextIndexReplyMessage: MessageDescriptor<GetNextIndexReply> = {
   hasRetval: true,
   fixedSize: 14,
   encode: encodeGetNextIndexReply,
+  encodeInto: encodeGetNextIndexReplyInto,
   decode: decodeGetNextIndexReply,
 };
 
@@ -497,12 +595,20 @@ export interface GetNodeGraph {
 }
 export function encodeGetNodeGraph(v: GetNodeGraph, msgId: number): Buffer {
   const e = new Encoder('get_node_graph', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeGetNodeGraphInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetNodeGraphInto(e: Encoder, v: GetNodeGraph, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeGetNodeGraph(body: Uint8Array): GetNodeGraph {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'get_node_graph');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -521,6 +627,7 @@ export const GetNodeGraphMessage: MessageDescriptor<GetNodeGraph> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeGetNodeGraph,
+  encodeInto: encodeGetNodeGraphInto,
   decode: decodeGetNodeGraph,
 };
 
@@ -532,11 +639,18 @@ export interface GetNodeGraphReply {
 }
 export function encodeGetNodeGraphReply(v: GetNodeGraphReply, msgId: number): Buffer {
   const e = new Encoder('get_node_graph_reply', 18);
+  encodeGetNodeGraphReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetNodeGraphReplyInto(e: Encoder, v: GetNodeGraphReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.u64(v.reply_in_shmem, 'reply_in_shmem');
-  return e.finish();
 }
 export function decodeGetNodeGraphReply(body: Uint8Array): GetNodeGraphReply {
   const d = new Decoder(body, 'get_node_graph_reply');
@@ -558,6 +672,7 @@ export const GetNodeGraphReplyMessage: MessageDescriptor<GetNodeGraphReply> = {
   hasRetval: true,
   fixedSize: 18,
   encode: encodeGetNodeGraphReply,
+  encodeInto: encodeGetNodeGraphReplyInto,
   decode: decodeGetNodeGraphReply,
 };
 
@@ -570,11 +685,18 @@ export interface GetNodeIndex {
 }
 export function encodeGetNodeIndex(v: GetNodeIndex, msgId: number): Buffer {
   const e = new Encoder('get_node_index', 74);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.fixedString(v.node_name, 64, 'node_name');
+  encodeGetNodeIndexInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeGetNodeIndexInto(e: Encoder, v: GetNodeIndex, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.fixedString(v.node_name, 64, 'node_name');
 }
 export function decodeGetNodeIndex(body: Uint8Array): GetNodeIndex {
   const d = new Decoder(body, 'get_node_index');
@@ -596,6 +718,7 @@ export const GetNodeIndexMessage: MessageDescriptor<GetNodeIndex> = {
   hasRetval: false,
   fixedSize: 74,
   encode: encodeGetNodeIndex,
+  encodeInto: encodeGetNodeIndexInto,
   decode: decodeGetNodeIndex,
 };
 
@@ -607,13 +730,21 @@ export interface GetNodeIndexReply {
 }
 export function encodeGetNodeIndexReply(v: GetNodeIndexReply, msgId: number): Buffer {
   const e = new Encoder('get_node_index_reply', 14);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.i32(v.retval, 'retval');
-  e.u32(v.node_index, 'node_index');
+  encodeGetNodeIndexReplyInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeGetNodeIndexReplyInto(e: Encoder, v: GetNodeIndexReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  e.i32(v.retval, 'retval');
+  e.u32(v.node_index, 'node_index');
+}
 export function decodeGetNodeIndexReply(body: Uint8Array): GetNodeIndexReply {
+  if (body.length === 14) return { context: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, retval: (body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9], node_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0 };
   const d = new Decoder(body, 'get_node_index_reply');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -633,6 +764,7 @@ export const GetNodeIndexReplyMessage: MessageDescriptor<GetNodeIndexReply> = {
   hasRetval: true,
   fixedSize: 14,
   encode: encodeGetNodeIndexReply,
+  encodeInto: encodeGetNodeIndexReplyInto,
   decode: decodeGetNodeIndexReply,
 };
 
@@ -643,12 +775,20 @@ export interface ShowThreads {
 }
 export function encodeShowThreads(v: ShowThreads, msgId: number): Buffer {
   const e = new Encoder('show_threads', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeShowThreadsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeShowThreadsInto(e: Encoder, v: ShowThreads, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeShowThreads(body: Uint8Array): ShowThreads {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'show_threads');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -667,6 +807,7 @@ export const ShowThreadsMessage: MessageDescriptor<ShowThreads> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeShowThreads,
+  encodeInto: encodeShowThreadsInto,
   decode: decodeShowThreads,
 };
 
@@ -680,12 +821,19 @@ export interface ShowThreadsReply {
 }
 export function encodeShowThreadsReply(v: ShowThreadsReply, msgId: number): Buffer {
   const e = new Encoder('show_threads_reply', 64);
+  encodeShowThreadsReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeShowThreadsReplyInto(e: Encoder, v: ShowThreadsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.count('u32', v.thread_data, 'count');
-  e.array(v.thread_data, (x) => writeThreadData(e, x), 'thread_data');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.thread_data, 'thread_data'); i < a.length; i++) writeThreadData(e, a[i]);
 }
 export function decodeShowThreadsReply(body: Uint8Array): ShowThreadsReply {
   const d = new Decoder(body, 'show_threads_reply');
@@ -708,6 +856,7 @@ export const ShowThreadsReplyMessage: MessageDescriptor<ShowThreadsReply> = {
   hasRetval: true,
   fixedSize: null,
   encode: encodeShowThreadsReply,
+  encodeInto: encodeShowThreadsReplyInto,
   decode: decodeShowThreadsReply,
 };
 

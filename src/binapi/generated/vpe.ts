@@ -15,13 +15,20 @@ export interface LogDetails {
 }
 export function encodeLogDetails(v: LogDetails, msgId: number): Buffer {
   const e = new Encoder('log_details', 306);
+  encodeLogDetailsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeLogDetailsInto(e: Encoder, v: LogDetails, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.f64(v.timestamp, 'timestamp');
   e.u32(v.level, 'level');
   e.fixedString(v.msg_class, 32, 'msg_class');
   e.fixedString(v.message, 256, 'message');
-  return e.finish();
 }
 export function decodeLogDetails(body: Uint8Array): LogDetails {
   const d = new Decoder(body, 'log_details');
@@ -45,6 +52,7 @@ export const LogDetailsMessage: MessageDescriptor<LogDetails> = {
   hasRetval: false,
   fixedSize: 306,
   encode: encodeLogDetails,
+  encodeInto: encodeLogDetailsInto,
   decode: decodeLogDetails,
 };
 
@@ -56,11 +64,18 @@ export interface LogDump {
 }
 export function encodeLogDump(v: LogDump, msgId: number): Buffer {
   const e = new Encoder('log_dump', 18);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.f64(v.start_timestamp, 'start_timestamp');
+  encodeLogDumpInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeLogDumpInto(e: Encoder, v: LogDump, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.f64(v.start_timestamp, 'start_timestamp');
 }
 export function decodeLogDump(body: Uint8Array): LogDump {
   const d = new Decoder(body, 'log_dump');
@@ -82,6 +97,7 @@ export const LogDumpMessage: MessageDescriptor<LogDump> = {
   hasRetval: false,
   fixedSize: 18,
   encode: encodeLogDump,
+  encodeInto: encodeLogDumpInto,
   decode: decodeLogDump,
 };
 
@@ -92,12 +108,20 @@ export interface ShowVersion {
 }
 export function encodeShowVersion(v: ShowVersion, msgId: number): Buffer {
   const e = new Encoder('show_version', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeShowVersionInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeShowVersionInto(e: Encoder, v: ShowVersion, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeShowVersion(body: Uint8Array): ShowVersion {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'show_version');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -116,6 +140,7 @@ export const ShowVersionMessage: MessageDescriptor<ShowVersion> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeShowVersion,
+  encodeInto: encodeShowVersionInto,
   decode: decodeShowVersion,
 };
 
@@ -134,14 +159,21 @@ export interface ShowVersionReply {
 }
 export function encodeShowVersionReply(v: ShowVersionReply, msgId: number): Buffer {
   const e = new Encoder('show_version_reply', 362);
+  encodeShowVersionReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeShowVersionReplyInto(e: Encoder, v: ShowVersionReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.fixedString(v.program, 32, 'program');
   e.fixedString(v.version, 32, 'version');
   e.fixedString(v.build_date, 32, 'build_date');
   e.fixedString(v.build_directory, 256, 'build_directory');
-  return e.finish();
 }
 export function decodeShowVersionReply(body: Uint8Array): ShowVersionReply {
   const d = new Decoder(body, 'show_version_reply');
@@ -166,6 +198,7 @@ export const ShowVersionReplyMessage: MessageDescriptor<ShowVersionReply> = {
   hasRetval: true,
   fixedSize: 362,
   encode: encodeShowVersionReply,
+  encodeInto: encodeShowVersionReplyInto,
   decode: decodeShowVersionReply,
 };
 
@@ -176,12 +209,20 @@ export interface ShowVpeSystemTime {
 }
 export function encodeShowVpeSystemTime(v: ShowVpeSystemTime, msgId: number): Buffer {
   const e = new Encoder('show_vpe_system_time', 10);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  encodeShowVpeSystemTimeInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeShowVpeSystemTimeInto(e: Encoder, v: ShowVpeSystemTime, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+}
 export function decodeShowVpeSystemTime(body: Uint8Array): ShowVpeSystemTime {
+  if (body.length === 10) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0 };
   const d = new Decoder(body, 'show_vpe_system_time');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -200,6 +241,7 @@ export const ShowVpeSystemTimeMessage: MessageDescriptor<ShowVpeSystemTime> = {
   hasRetval: false,
   fixedSize: 10,
   encode: encodeShowVpeSystemTime,
+  encodeInto: encodeShowVpeSystemTimeInto,
   decode: decodeShowVpeSystemTime,
 };
 
@@ -211,11 +253,18 @@ export interface ShowVpeSystemTimeReply {
 }
 export function encodeShowVpeSystemTimeReply(v: ShowVpeSystemTimeReply, msgId: number): Buffer {
   const e = new Encoder('show_vpe_system_time_reply', 18);
+  encodeShowVpeSystemTimeReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeShowVpeSystemTimeReplyInto(e: Encoder, v: ShowVpeSystemTimeReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.f64(v.vpe_system_time, 'vpe_system_time');
-  return e.finish();
 }
 export function decodeShowVpeSystemTimeReply(body: Uint8Array): ShowVpeSystemTimeReply {
   const d = new Decoder(body, 'show_vpe_system_time_reply');
@@ -237,6 +286,7 @@ export const ShowVpeSystemTimeReplyMessage: MessageDescriptor<ShowVpeSystemTimeR
   hasRetval: true,
   fixedSize: 18,
   encode: encodeShowVpeSystemTimeReply,
+  encodeInto: encodeShowVpeSystemTimeReplyInto,
   decode: decodeShowVpeSystemTimeReply,
 };
 

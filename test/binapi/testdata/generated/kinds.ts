@@ -22,7 +22,7 @@ export interface Bag {
 }
 export function writeBag(e: Encoder, v: Bag): void {
   e.count('u16', v.items, 'n_items');
-  e.array(v.items, (x) => writePoint(e, x), 'items');
+  for (let i = 0, a = e.checkArray(v.items, 'items'); i < a.length; i++) writePoint(e, a[i]);
   e.fixedString(v.label, 8, 'label');
 }
 export function readBag(d: Decoder): Bag {
@@ -49,9 +49,17 @@ export interface AllScalars {
 }
 export function encodeAllScalars(v: AllScalars, msgId: number): Buffer {
   const e = new Encoder('all_scalars', 49);
+  encodeAllScalarsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeAllScalarsInto(e: Encoder, v: AllScalars, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.u8(v.a_u8, 'a_u8');
   e.i8(v.a_i8, 'a_i8');
   e.u16(v.a_u16, 'a_u16');
@@ -62,7 +70,6 @@ export function encodeAllScalars(v: AllScalars, msgId: number): Buffer {
   e.i64(v.a_i64, 'a_i64');
   e.f64(v.a_f64, 'a_f64');
   e.bool(v.a_bool, 'a_bool');
-  return e.finish();
 }
 export function decodeAllScalars(body: Uint8Array): AllScalars {
   const d = new Decoder(body, 'all_scalars');
@@ -93,6 +100,7 @@ export const AllScalarsMessage: MessageDescriptor<AllScalars> = {
   hasRetval: false,
   fixedSize: 49,
   encode: encodeAllScalars,
+  encodeInto: encodeAllScalarsInto,
   decode: decodeAllScalars,
 };
 
@@ -104,11 +112,18 @@ export interface AllScalarsReply {
 }
 export function encodeAllScalarsReply(v: AllScalarsReply, msgId: number): Buffer {
   const e = new Encoder('all_scalars_reply', 18);
+  encodeAllScalarsReplyInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeAllScalarsReplyInto(e: Encoder, v: AllScalarsReply, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.i32(v.retval, 'retval');
   e.u64(v.big, 'big');
-  return e.finish();
 }
 export function decodeAllScalarsReply(body: Uint8Array): AllScalarsReply {
   const d = new Decoder(body, 'all_scalars_reply');
@@ -130,6 +145,7 @@ export const AllScalarsReplyMessage: MessageDescriptor<AllScalarsReply> = {
   hasRetval: true,
   fixedSize: 18,
   encode: encodeAllScalarsReply,
+  encodeInto: encodeAllScalarsReplyInto,
   decode: decodeAllScalarsReply,
 };
 
@@ -152,17 +168,24 @@ export interface Arrays {
 }
 export function encodeArrays(v: Arrays, msgId: number): Buffer {
   const e = new Encoder('arrays', 64);
+  encodeArraysInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeArraysInto(e: Encoder, v: Arrays, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.fixedBytes(v.raw, 4, 'raw');
-  e.array(v.words, (x) => e.u32(x, 'words'), 'words', 3);
-  e.array(v.pts, (x) => writePoint(e, x), 'pts', 2);
+  for (let i = 0, a = e.checkArray(v.words, 'words', 3); i < a.length; i++) e.u32(a[i], 'words');
+  for (let i = 0, a = e.checkArray(v.pts, 'pts', 2); i < a.length; i++) writePoint(e, a[i]);
   e.count('u8', v.data, 'n_data');
   e.bytes(v.data, 'data');
   e.count('u32', v.points, 'n_points');
-  e.array(v.points, (x) => writePoint(e, x), 'points');
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.points, 'points'); i < a.length; i++) writePoint(e, a[i]);
 }
 export function decodeArrays(body: Uint8Array): Arrays {
   const d = new Decoder(body, 'arrays');
@@ -190,15 +213,22 @@ export const ArraysMessage: MessageDescriptor<Arrays> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeArrays,
+  encodeInto: encodeArraysInto,
   decode: decodeArrays,
 };
 
 /** message empty_event (crc 0x7a7b7c7d): 2 bytes */
 export type EmptyEvent = Record<string, never>;
-export function encodeEmptyEvent(_v: EmptyEvent, msgId: number): Buffer {
+export function encodeEmptyEvent(v: EmptyEvent, msgId: number): Buffer {
   const e = new Encoder('empty_event', 2);
-  e.u16(msgId, '_vl_msg_id');
+  encodeEmptyEventInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ */
+export function encodeEmptyEventInto(e: Encoder, _v: EmptyEvent, msgId: number): void {
+  e.u16(msgId, '_vl_msg_id');
 }
 export function decodeEmptyEvent(body: Uint8Array): EmptyEvent {
   const d = new Decoder(body, 'empty_event');
@@ -217,6 +247,7 @@ export const EmptyEventMessage: MessageDescriptor<EmptyEvent> = {
   hasRetval: false,
   fixedSize: 2,
   encode: encodeEmptyEvent,
+  encodeInto: encodeEmptyEventInto,
   decode: decodeEmptyEvent,
 };
 
@@ -239,8 +270,16 @@ export interface EnumsAndAliases {
 }
 export function encodeEnumsAndAliases(v: EnumsAndAliases, msgId: number): Buffer {
   const e = new Encoder('enums_and_aliases', 99);
+  encodeEnumsAndAliasesInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeEnumsAndAliasesInto(e: Encoder, v: EnumsAndAliases, msgId: number, _clientIndex?: number, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
+  e.u32(context, 'context');
   e.u8(v.color, 'color');
   e.u16(v.w, 'w');
   e.u32(v.l, 'l');
@@ -252,8 +291,7 @@ export function encodeEnumsAndAliases(v: EnumsAndAliases, msgId: number): Buffer
   writeAddr(e, v.addr);
   writeAddrWithLen(e, v.awl);
   writeBag(e, v.bag);
-  e.array(v.ips, (x) => e.fixedBytes(x, 4, 'ips'), 'ips', 2);
-  return e.finish();
+  for (let i = 0, a = e.checkArray(v.ips, 'ips', 2); i < a.length; i++) e.fixedBytes(a[i], 4, 'ips');
 }
 export function decodeEnumsAndAliases(body: Uint8Array): EnumsAndAliases {
   const d = new Decoder(body, 'enums_and_aliases');
@@ -285,6 +323,7 @@ export const EnumsAndAliasesMessage: MessageDescriptor<EnumsAndAliases> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeEnumsAndAliases,
+  encodeInto: encodeEnumsAndAliasesInto,
   decode: decodeEnumsAndAliases,
 };
 
@@ -295,10 +334,17 @@ export interface LegacyTail {
 }
 export function encodeLegacyTail(v: LegacyTail, msgId: number): Buffer {
   const e = new Encoder('legacy_tail', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.bytes(v.blob, 'blob');
+  encodeLegacyTailInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index, when given, is written instead of the value's.
+ */
+export function encodeLegacyTailInto(e: Encoder, v: LegacyTail, msgId: number, clientIndex: number = v.client_index): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.bytes(v.blob, 'blob');
 }
 export function decodeLegacyTail(body: Uint8Array): LegacyTail {
   const d = new Decoder(body, 'legacy_tail');
@@ -319,6 +365,7 @@ export const LegacyTailMessage: MessageDescriptor<LegacyTail> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeLegacyTail,
+  encodeInto: encodeLegacyTailInto,
   decode: decodeLegacyTail,
 };
 
@@ -329,10 +376,17 @@ export interface LegacyWords {
 }
 export function encodeLegacyWords(v: LegacyWords, msgId: number): Buffer {
   const e = new Encoder('legacy_words', 64);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.context, 'context');
-  e.array(v.words, (x) => e.u16(x, 'words'), 'words');
+  encodeLegacyWordsInto(e, v, msgId);
   return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * context, when given, is written instead of the value's.
+ */
+export function encodeLegacyWordsInto(e: Encoder, v: LegacyWords, msgId: number, _clientIndex?: number, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(context, 'context');
+  for (let i = 0, a = e.checkArray(v.words, 'words'); i < a.length; i++) e.u16(a[i], 'words');
 }
 export function decodeLegacyWords(body: Uint8Array): LegacyWords {
   const d = new Decoder(body, 'legacy_words');
@@ -353,6 +407,7 @@ export const LegacyWordsMessage: MessageDescriptor<LegacyWords> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeLegacyWords,
+  encodeInto: encodeLegacyWordsInto,
   decode: decodeLegacyWords,
 };
 
@@ -366,12 +421,19 @@ export interface Strings {
 }
 export function encodeStrings(v: Strings, msgId: number): Buffer {
   const e = new Encoder('strings', 64);
+  encodeStringsInto(e, v, msgId);
+  return e.finish();
+}
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeStringsInto(e: Encoder, v: Strings, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
   e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
   e.fixedString(v.fixed, 8, 'fixed');
   e.string(v.var, 'var');
-  return e.finish();
 }
 export function decodeStrings(body: Uint8Array): Strings {
   const d = new Decoder(body, 'strings');
@@ -394,6 +456,7 @@ export const StringsMessage: MessageDescriptor<Strings> = {
   hasRetval: false,
   fixedSize: null,
   encode: encodeStrings,
+  encodeInto: encodeStringsInto,
   decode: decodeStrings,
 };
 
@@ -408,14 +471,22 @@ export interface WithDefaults {
 }
 export function encodeWithDefaults(v: WithDefaults, msgId: number): Buffer {
   const e = new Encoder('with_defaults', 15);
-  e.u16(msgId, '_vl_msg_id');
-  e.u32(v.client_index, 'client_index');
-  e.u32(v.context, 'context');
-  e.u32(v.sw_if_index, 'sw_if_index');
-  e.bool(v.is_add, 'is_add');
+  encodeWithDefaultsInto(e, v, msgId);
   return e.finish();
 }
+/**
+ * Writes the body (message id first) at `e`'s offset, into a buffer shared with other messages.
+ * client_index and context, when given, are written instead of the value's.
+ */
+export function encodeWithDefaultsInto(e: Encoder, v: WithDefaults, msgId: number, clientIndex: number = v.client_index, context: number = v.context): void {
+  e.u16(msgId, '_vl_msg_id');
+  e.u32(clientIndex, 'client_index');
+  e.u32(context, 'context');
+  e.u32(v.sw_if_index, 'sw_if_index');
+  e.bool(v.is_add, 'is_add');
+}
 export function decodeWithDefaults(body: Uint8Array): WithDefaults {
+  if (body.length === 15) return { client_index: ((body[2] << 24) | (body[3] << 16) | (body[4] << 8) | body[5]) >>> 0, context: ((body[6] << 24) | (body[7] << 16) | (body[8] << 8) | body[9]) >>> 0, sw_if_index: ((body[10] << 24) | (body[11] << 16) | (body[12] << 8) | body[13]) >>> 0, is_add: body[14] !== 0 };
   const d = new Decoder(body, 'with_defaults');
   d.u16(); // _vl_msg_id: assigned per connection, not part of the value
   const f0 = d.u32();
@@ -436,6 +507,7 @@ export const WithDefaultsMessage: MessageDescriptor<WithDefaults> = {
   hasRetval: false,
   fixedSize: 15,
   encode: encodeWithDefaults,
+  encodeInto: encodeWithDefaultsInto,
   decode: decodeWithDefaults,
 };
 

@@ -68,7 +68,7 @@ export function readMac(d: Decoder): Mac {
 /** alias quad: u32[4] */
 export type Quad = number[];
 export function writeQuad(e: Encoder, v: Quad): void {
-  e.array(v, (x) => e.u32(x, 'quad'), 'quad', 4);
+  for (let i = 0, a = e.checkArray(v, 'quad', 4); i < a.length; i++) e.u32(a[i], 'quad');
 }
 export function readQuad(d: Decoder): Quad {
   return d.array(4, () => d.u32());
