@@ -15,6 +15,7 @@
  * such as 10.1.2.0/16 is not silently widened), an interface address keeps them ("keep"), and
  * "normalise" clears them. Errors are PrefixError with a message saying what is wrong.
  */
+import { formatIp6 } from '../binapi/address.js';
 
 export type IpFamily = 4 | 6;
 
@@ -230,38 +231,10 @@ export function tryParsePrefix(text: string, opts: { hostBits?: HostBits } = {})
   }
 }
 
-function formatIp6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
-  // RFC 5952 section 5: an IPv4-mapped address is written with its IPv4 part dotted.
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  }
-  // RFC 5952 section 4.2: compress the longest run of at least two zero groups, the first on a tie.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
-}
-
 /** Canonical text: dotted quad, or RFC 5952 IPv6 (lowercase, longest zero run as "::"). */
 export function formatIp(a: IpAddress): string {
   if (a.family === 4) return `${a.bytes[0]}.${a.bytes[1]}.${a.bytes[2]}.${a.bytes[3]}`;
-  return formatIp6(a.bytes);
+  return formatIp6(a.bytes, { mappedDotted: true });
 }
 
 export function formatPrefix(p: IpPrefix): string {
