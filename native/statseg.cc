@@ -290,7 +290,10 @@ void Segment::DropPages(uint64_t off, uint64_t len) const {
   // The directory is read once per epoch and is mostly per-interface symlinks (24 MB at 10k
   // interfaces): drop our page-table entries so they stop counting in our RSS. The memory is
   // VPP's shared segment and stays; only mappings we made are touched.
-  if (!owns_map_ || len == 0) return;
+  // Small directories are left mapped: little RSS to win, and a re-read must stay quick
+  // (page faults on every read make it likelier to straddle an epoch change).
+  constexpr uint64_t kDropAtLeast = 8 << 20;
+  if (!owns_map_ || len < kDropAtLeast) return;
   const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
   const uint64_t start = (off + page - 1) / page * page;
   const uint64_t end = (off + len) / page * page;
