@@ -132,9 +132,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Daemon commands exit once their shutdown is done: a library's stray retry timer (the OTLP
+ * exporter's, against a collector that is down) must not keep a stopped exporter alive. */
+const DAEMONS = new Set(['run', 'demo', 'sim']);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    if (DAEMONS.has(process.argv[2] ?? '')) process.exit(code);
   },
   (e: unknown) => {
     if (e instanceof UsageError || e instanceof ConfigError) {

@@ -246,8 +246,20 @@ export class OtlpPusher {
     await this.provider.forceFlush();
   }
 
-  async stop(): Promise<void> {
-    await this.provider.shutdown();
+  /**
+   * Pushes a last time and stops. A collector that is down would hold the shutdown through the
+   * SDK's retries (seconds); the exporter's own shutdown does not wait longer than timeoutMs.
+   */
+  async stop(timeoutMs = 2000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.provider.shutdown().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
     apiMetrics.disable();
   }
 }
