@@ -3,6 +3,7 @@
  * ("10.0.0.1/24", "2001:db8::1/64"), the wire carries `address_union` (16 bytes, an IPv4 address in
  * the first 4). Parsing, canonical formatting (RFC 5952 for IPv6) and prefix arithmetic.
  */
+import { formatIp6 } from '../../binapi/address.js';
 
 export const AF_IP4 = 0;
 export const AF_IP6 = 1;
@@ -72,27 +73,7 @@ function parseIp6(text: string): Buffer | undefined {
 /** The text of an address union: dotted quad, or RFC 5952 IPv6 (lowercase, longest zero run as ::). */
 export function formatAddr(af: Af, addr: Uint8Array): string {
   if (af === AF_IP4) return `${addr[0]}.${addr[1]}.${addr[2]}.${addr[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((addr[i * 2] << 8) | addr[i * 2 + 1]);
-  // Longest run of zero groups (at least two), the first one on a tie.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  return formatIp6(addr);
 }
 
 export function formatPrefix(af: Af, addr: Uint8Array, len: number): string {
