@@ -5,57 +5,27 @@
  */
 import client from 'prom-client';
 import type { StatsClient } from '../stats/index.js';
+import { PerRegistryCounter, PerRegistryGauge } from './registries.js';
 
 export const VERSION = '0.1.0';
-
-/**
- * One gauge per registry, set together. prom-client renames a metric object in place when a
- * registry renders it as OpenMetrics (counters lose `_total`), so the text and OpenMetrics
- * registries must not share metric objects.
- */
-class PairedGauge<T extends string = string> {
-  constructor(private readonly parts: client.Gauge<T>[]) {}
-  set(value: number): void;
-  set(labels: client.LabelValues<T>, value: number): void;
-  set(a: number | client.LabelValues<T>, b?: number): void {
-    for (const p of this.parts) {
-      if (typeof a === 'number') p.set(a);
-      else p.set(a, b!);
-    }
-  }
-  get(): Promise<client.MetricObjectWithValues<client.MetricValue<T>>> {
-    return this.parts[0].get();
-  }
-}
-
-class PairedCounter {
-  constructor(private readonly parts: client.Counter[]) {}
-  inc(): void {
-    for (const p of this.parts) p.inc();
-  }
-  get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {
-    return this.parts[0].get();
-  }
-}
 
 export class SelfMetrics {
   /** Prometheus text 0.0.4 and OpenMetrics: one registry per format, each with its own metrics. */
   readonly text = new client.Registry();
   readonly openMetrics = new client.Registry<'application/openmetrics-text; version=1.0.0; charset=utf-8'>();
 
-  readonly up: PairedGauge;
-  readonly epoch: PairedGauge;
-  readonly scrapeDuration: PairedGauge;
-  readonly collectorSuccess: PairedGauge<'collector'>;
-  readonly collectorDuration: PairedGauge<'collector'>;
-  readonly unexported: PairedGauge;
-  readonly scrapesRejected: PairedCounter;
+  readonly up: PerRegistryGauge;
+  readonly epoch: PerRegistryGauge;
+  readonly scrapeDuration: PerRegistryGauge;
+  readonly collectorSuccess: PerRegistryGauge<'collector'>;
+  readonly collectorDuration: PerRegistryGauge<'collector'>;
+  readonly unexported: PerRegistryGauge;
+  readonly scrapesRejected: PerRegistryCounter;
 
   constructor(stats: StatsClient, socketLabel: string) {
     this.openMetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
     const registries: client.Registry[] = [this.text, this.openMetrics as unknown as client.Registry];
-    const gauge = <T extends string>(config: Omit<client.GaugeConfiguration<T>, 'registers'>): PairedGauge<T> =>
-      new PairedGauge(registries.map((r) => new client.Gauge<T>({ ...config, registers: [r] })));
+    const gauge = <T extends string>(config: Omit<client.GaugeConfiguration<T>, 'registers'>): PerRegistryGauge<T> => new PerRegistryGauge(registries, config);
     this.up = gauge({ name: 'vpp_up', help: "1 when VPP's stats segment was read in this scrape, else 0." });
     this.epoch = gauge({ name: 'vpp_stats_epoch', help: "Epoch of VPP's stats directory (moves on every structural change)." });
     this.scrapeDuration = gauge({ name: 'vpp_exporter_scrape_duration_seconds', help: 'Time to read and format the VPP stats of this scrape.' });
@@ -65,9 +35,7 @@ export class SelfMetrics {
       name: 'vpp_exporter_stats_unexported',
       help: 'Stat paths not exported as metrics (name vectors, ring buffers, excluded or colliding names); see the log.',
     });
-    this.scrapesRejected = new PairedCounter(
-      registries.map((r) => new client.Counter({ name: 'vpp_exporter_scrapes_rejected_total', help: 'Scrapes answered 503 because too many were in flight.', registers: [r] })),
-    );
+    this.scrapesRejected = new PerRegistryCounter(registries, { name: 'vpp_exporter_scrapes_rejected_total', help: 'Scrapes answered 503 because too many were in flight.' });
     for (const r of registries) {
       new client.Counter({
         name: 'vpp_exporter_stats_retries_total',

@@ -15,16 +15,17 @@
  *   vpp_exporter_kafka_connected                   1 when the last Kafka request worked (only with Kafka)
  */
 import client from 'prom-client';
+import { PerRegistryCounter, type Registries } from '../exporters/registries.js';
 import type { Spool } from './spool.js';
 import type { EventTransport } from './transport.js';
 
-export type Registries = readonly client.Registry[];
+export type { Registries } from '../exporters/registries.js';
 
 export class EventMetrics {
-  readonly linkEvents: client.Counter<'reason'>;
-  readonly configActions: client.Counter;
-  readonly published: client.Counter<'topic'>;
-  readonly publishFailures: client.Counter;
+  readonly linkEvents: PerRegistryCounter<'reason'>;
+  readonly configActions: PerRegistryCounter;
+  readonly published: PerRegistryCounter<'topic'>;
+  readonly publishFailures: PerRegistryCounter;
   private spool: Spool | null = null;
   private transport: EventTransport | null = null;
   private readonly now: () => number;
@@ -35,80 +36,79 @@ export class EventMetrics {
     this.now = opts.now ?? Date.now;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- collect() callbacks get the metric as `this`
     const self = this;
-    this.linkEvents = new client.Counter({
+    this.linkEvents = new PerRegistryCounter(regs, {
       name: 'vpp_exporter_link_events_total',
       help: 'Link events (interface state changes, creations, deletions) accepted into the event spool, by reason (event or resync).',
       labelNames: ['reason'],
-      registers: regs,
     });
-    this.configActions = new client.Counter({
+    this.configActions = new PerRegistryCounter(regs, {
       name: 'vpp_exporter_config_actions_total',
       help: 'Config-action audit records accepted into the event spool.',
-      registers: regs,
     });
-    this.published = new client.Counter({
+    this.published = new PerRegistryCounter(regs, {
       name: 'vpp_exporter_events_published_total',
       help: 'Event messages the destination acknowledged (Kafka: acks=all), by topic.',
       labelNames: ['topic'],
-      registers: regs,
     });
-    this.publishFailures = new client.Counter({
+    this.publishFailures = new PerRegistryCounter(regs, {
       name: 'vpp_exporter_kafka_publish_failures_total',
       help: 'Event batches whose send failed; each is sent again after a backoff.',
-      registers: regs,
     });
-    new client.Gauge({
-      name: 'vpp_exporter_spool_events',
-      help: 'Events in the durable spool not yet acknowledged by the destination.',
-      registers: regs,
-      collect() {
-        this.set(self.spool?.stats.depth ?? 0);
-      },
-    });
-    new client.Gauge({
-      name: 'vpp_exporter_spool_bytes',
-      help: "Bytes of the durable spool's segment files on disk.",
-      registers: regs,
-      collect() {
-        this.set(self.spool?.stats.bytes ?? 0);
-      },
-    });
-    new client.Gauge({
-      name: 'vpp_exporter_spool_oldest_age_seconds',
-      help: 'Age of the oldest event in the spool not yet acknowledged (0 when the spool is drained).',
-      registers: regs,
-      collect() {
-        const t = self.spool?.stats.oldestTime;
-        this.set(t === undefined ? 0 : Math.max(0, (self.now() - t) / 1000));
-      },
-    });
-    new client.Counter({
-      name: 'vpp_exporter_spool_overflow_dropped_total',
-      help: 'Events refused because the spool had reached its size limit (link events are re-derived by a resync later).',
-      registers: regs,
-      collect() {
-        this.reset();
-        this.inc(self.spool?.stats.overflowDropped ?? 0);
-      },
-    });
-    new client.Counter({
-      name: 'vpp_exporter_spool_corrupt_records_total',
-      help: 'Damaged spool records skipped (torn writes are cut off at start-up and not counted here).',
-      registers: regs,
-      collect() {
-        this.reset();
-        this.inc(self.spool?.stats.corruptRecords ?? 0);
-      },
-    });
-    if (opts.kafka !== false) {
+    // Read at scrape time; one object per registry (see registries.ts).
+    for (const r of regs) {
       new client.Gauge({
-        name: 'vpp_exporter_kafka_connected',
-        help: 'Whether the last request to Kafka worked (1) or not (0).',
-        registers: regs,
+        name: 'vpp_exporter_spool_events',
+        help: 'Events in the durable spool not yet acknowledged by the destination.',
+        registers: [r],
         collect() {
-          this.set(self.transport?.kind === 'kafka' && self.transport.connected ? 1 : 0);
+          this.set(self.spool?.stats.depth ?? 0);
         },
       });
+      new client.Gauge({
+        name: 'vpp_exporter_spool_bytes',
+        help: "Bytes of the durable spool's segment files on disk.",
+        registers: [r],
+        collect() {
+          this.set(self.spool?.stats.bytes ?? 0);
+        },
+      });
+      new client.Gauge({
+        name: 'vpp_exporter_spool_oldest_age_seconds',
+        help: 'Age of the oldest event in the spool not yet acknowledged (0 when the spool is drained).',
+        registers: [r],
+        collect() {
+          const t = self.spool?.stats.oldestTime;
+          this.set(t === undefined ? 0 : Math.max(0, (self.now() - t) / 1000));
+        },
+      });
+      new client.Counter({
+        name: 'vpp_exporter_spool_overflow_dropped_total',
+        help: 'Events refused because the spool had reached its size limit (link events are re-derived by a resync later).',
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(self.spool?.stats.overflowDropped ?? 0);
+        },
+      });
+      new client.Counter({
+        name: 'vpp_exporter_spool_corrupt_records_total',
+        help: 'Damaged spool records skipped (torn writes are cut off at start-up and not counted here).',
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(self.spool?.stats.corruptRecords ?? 0);
+        },
+      });
+      if (opts.kafka !== false) {
+        new client.Gauge({
+          name: 'vpp_exporter_kafka_connected',
+          help: 'Whether the last request to Kafka worked (1) or not (0).',
+          registers: [r],
+          collect() {
+            this.set(self.transport?.kind === 'kafka' && self.transport.connected ? 1 : 0);
+          },
+        });
+      }
     }
   }
 
