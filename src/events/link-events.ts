@@ -149,6 +149,8 @@ export function transientState(p: LinkState, flags: readonly number[]): LinkStat
  */
 export function waitForUpEvent(prev: LinkState | undefined, cur: LinkState | undefined, hint: LinkHint | undefined): boolean {
   if (hint === undefined || hint.final === true || hint.deleted || prev === undefined || cur === undefined || !sameState(prev, cur)) return false;
+  // No flags: a sub-interface read back because of its parent's event (followParent); nothing to wait for.
+  if (hint.flags.length === 0) return false;
   return hint.last === 0;
 }
 
@@ -214,6 +216,13 @@ export class LinkEvents {
   private readonly now: () => number;
   private readonly store: LinkStateStore;
   private pending = new Map<number, LinkHint>();
+  /**
+   * Sub-interfaces by parent sw_if_index, from every sw_interface_details read. VPP sends a link
+   * event for the hardware interface only, yet a sub-interface's link_up is its parent's
+   * (send_sw_interface_details reads the sup hw interface), so its change comes with no event.
+   */
+  private readonly subs = new Map<number, Set<number>>();
+  private readonly parentOf = new Map<number, number>();
   /** Interfaces waiting for VPP's up event (waitForUpEvent), at most DEFER_MS. */
   private readonly deferred = new Map<number, LinkHint>();
   private deferTimer: NodeJS.Timeout | null = null;
@@ -273,6 +282,11 @@ export class LinkEvents {
   /** The last emitted state per sw_if_index. */
   get state(): ReadonlyMap<number, LinkState> {
     return this.store.state;
+  }
+
+  /** Moves whenever `state` changes. */
+  get stateVersion(): number {
+    return this.store.version;
   }
 
   get lastSeq(): number {
@@ -355,8 +369,32 @@ export class LinkEvents {
     if (!h.flags.includes(f)) h.flags.push(f);
     h.last = f;
     if (e.deleted) h.deleted = true;
+    this.followParent(e.sw_if_index, h);
     this.schedule();
   };
+
+  /** Reads the sub-interfaces of `parent` back too, attributed to its event. */
+  private followParent(parent: number, cause: LinkHint): void {
+    for (const sub of this.subs.get(parent) ?? []) {
+      if (this.pending.has(sub) || this.deferred.has(sub)) continue;
+      this.pending.set(sub, { flags: [], last: 0, deleted: false, at: cause.at, perfAt: cause.perfAt });
+    }
+  }
+
+  /** Keeps `subs` current from details read back (undefined: `sw` is gone). */
+  private noteParent(sw: number, d: MessageOf<'sw_interface_details'> | undefined): void {
+    const old = this.parentOf.get(sw);
+    if (old !== undefined) {
+      const set = this.subs.get(old);
+      if (set?.delete(sw) && set.size === 0) this.subs.delete(old);
+      this.parentOf.delete(sw);
+    }
+    if (d === undefined || d.sup_sw_if_index === d.sw_if_index) return;
+    let set = this.subs.get(d.sup_sw_if_index);
+    if (!set) this.subs.set(d.sup_sw_if_index, (set = new Set()));
+    set.add(sw);
+    this.parentOf.set(sw, d.sup_sw_if_index);
+  }
 
   private readonly onConnected = (info: ConnectedInfo): void => {
     // want_interface_events was re-made before this: now dump and compare.
@@ -437,7 +475,12 @@ export class LinkEvents {
     const at = this.now();
     const perfAt = performance.now();
     const current = new Map<number, LinkState>();
-    for (const d of details) current.set(d.sw_if_index, stateOf(d));
+    this.subs.clear();
+    this.parentOf.clear();
+    for (const d of details) {
+      current.set(d.sw_if_index, stateOf(d));
+      this.noteParent(d.sw_if_index, d);
+    }
     const indexes = new Set<number>([...this.store.state.keys(), ...current.keys(), ...hints.keys()]);
     const changes: LinkTransition[] = [];
     for (const sw of [...indexes].sort((a, b) => a - b)) this.decide(changes, sw, current.get(sw), hints.get(sw), at, perfAt);
@@ -487,9 +530,13 @@ export class LinkEvents {
     try {
       const details = await this.vpp.dump('sw_interface_dump', { sw_if_index: sw, name_filter_valid: false, name_filter: '' });
       const d = details.find((x) => x.sw_if_index === sw);
+      this.noteParent(sw, d);
       return d === undefined ? undefined : stateOf(d);
     } catch (e) {
-      if (e instanceof VppApiError && e.retval === INVALID_SW_IF_INDEX) return undefined;
+      if (e instanceof VppApiError && e.retval === INVALID_SW_IF_INDEX) {
+        this.noteParent(sw, undefined);
+        return undefined;
+      }
       throw e;
     }
   }

@@ -57,6 +57,8 @@ export interface LinkStateStoreOptions {
 
 export class LinkStateStore {
   readonly state = new Map<number, LinkState>();
+  /** Moves whenever `state` changes (readers cache what they derive from it). */
+  private versionValue = 0;
   private lastSeqValue = 0;
   private reserved = 0;
   private journal: FileHandle | null = null;
@@ -117,7 +119,12 @@ export class LinkStateStore {
       }
     }
     if (entries.length === 0) return;
+    this.versionValue++;
     void this.write(JSON.stringify({ q: this.lastSeqValue, i: entries }) + '\n').catch(() => undefined);
+  }
+
+  get version(): number {
+    return this.versionValue;
   }
 
   /** Waits until everything committed is on disk. */
@@ -267,6 +274,7 @@ export class LinkStateStore {
   private apply(e: Entry): void {
     const [sw, name] = e;
     if (typeof sw !== 'number') return;
+    this.versionValue++;
     if (name === null) this.state.delete(sw);
     else if (e.length === 4 && typeof name === 'string') this.state.set(sw, { swIfIndex: sw, name, adminUp: e[2] === true, linkUp: e[3] === true });
   }

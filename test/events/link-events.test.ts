@@ -1,5 +1,5 @@
-// The link-event engine (src/events/link-events.ts) on an in-process VPP stand-in and a real
-// spool: subscribe, dump, emit differences; the true state read back after each event; transient
+// The link-event engine (src/events/link-events.ts) on an in-process VPP stand-in (and, for
+// sub-interfaces, the simulator through the real client) and a real spool: subscribe, dump, emit differences; the true state read back after each event; transient
 // flaps; creation and deletion; resync after a reconnect and after our own restart; sequence
 // numbers that keep increasing; a full spool followed by a resync; every value against its schema.
 import { test } from 'node:test';
@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LinkEvents, LinkStateStore, transitions, uuidv7, waitForUpEvent, UUID_V7_PATTERN, createConfigActionRecorder, type LinkEventData } from '../../src/events/index.js';
 import { startEventPipeline, type EventPipeline, type OutboundMessage } from '../../src/sink/index.js';
+import { createVppClient } from '../../src/binapi/index.js';
+import { startStatsSimulator } from '../../src/sim/index.js';
 import { tmpDir } from '../helpers/paths.js';
 import { CollectingTransport } from './collect.js';
 import { FakeVpp } from './fake-vpp.js';
@@ -535,4 +537,46 @@ test('uuidv7: version 7, RFC 9562 variant, strictly increasing within a process'
   assert.equal(new Set(ids).size, ids.length);
   const t = Date.now();
   assert.ok(Math.abs(parseInt(uuidv7(t).replace(/-/g, '').slice(0, 12), 16) - t) <= 1);
+});
+
+test('a sub-interface follows its parent: VPP sends the event for the hardware interface only, the engine reads the subs back too', async () => {
+  const dir = tmpDir();
+  const sim = await startStatsSimulator({ interfaces: 6, workers: 0, rate: 0, seed: 5, apiSocketPath: path.join(dir, 'api.sock') });
+  const vpp = createVppClient({ socketPath: path.join(dir, 'api.sock'), clientName: 'link-events-test' });
+  const transport = new CollectingTransport();
+  const pipeline = await startEventPipeline({ spoolDir: path.join(dir, 'spool'), transport });
+  try {
+    await vpp.waitConnected(5000);
+    const le = await LinkEvents.start({ vpp, sink: pipeline, instance: INSTANCE, stateDir: path.join(dir, 'link-state') });
+    const events = (): LinkEventData[] => transport.of('link-events').map((m) => JSON.parse(m.value!) as LinkEventData);
+    const settle = async (n: number): Promise<void> => {
+      const end = Date.now() + 10_000;
+      while (events().length < n && Date.now() < end) {
+        await le.idle();
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    };
+    const sub = sim.model.list().find((i) => i.supSwIfIndex !== i.swIfIndex);
+    assert.ok(sub, 'the topology has a sub-interface');
+    await settle(sim.model.list().length);
+    const before = events().length;
+    assert.equal(before, sim.model.list().length, 'every interface announced once');
+    sim.model.setFlags(sub.supSwIfIndex, { linkUp: false });
+    await settle(before + 2);
+    const after = events().slice(before);
+    assert.deepEqual(
+      after.map((e) => [e.sw_if_index, e.link_up, e.reason]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      [
+        [sub.supSwIfIndex, false, 'event'],
+        [sub.swIfIndex, false, 'event'],
+      ],
+    );
+    assert.equal(sim.model.get(sub.swIfIndex)?.linkUp, false, "the model agrees: a sub's link is its parent's");
+    assert.equal(le.state.get(sub.swIfIndex)?.linkUp, false);
+    await le.stop();
+  } finally {
+    await pipeline.close();
+    await vpp.close();
+    await sim.stop();
+  }
 });
