@@ -12,6 +12,9 @@ const { StatsClient } = await import(path.join(root, 'dist/src/stats/index.js'))
 const { StatsSource } = await import(path.join(root, 'dist/src/exporters/stats-source.js'));
 const { SelfMetrics } = await import(path.join(root, 'dist/src/exporters/self-metrics.js'));
 const { EXPORTER_SKIPPED_SYMLINKS } = await import(path.join(root, 'dist/src/commands/run.js'));
+const { API_FAMILIES } = await import(path.join(root, 'dist/src/exporters/api-families.js'));
+const { EventMetrics } = await import(path.join(root, 'dist/src/sink/metrics.js'));
+const { default: promClient } = await import(path.join(root, 'node_modules/prom-client/index.js'));
 
 const image = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-doc-')), 'statseg.bin');
 fs.writeFileSync(image, zlib.gunzipSync(fs.readFileSync(path.join(shared, 'fixtures/vpp-26.10/statseg.bin.gz'))));
@@ -61,6 +64,29 @@ counted in \`vpp_exporter_stats_unexported\` rather than merged.
 for (const f of collected.plan.families) {
   const labels = f.labelNames.join(', ');
   out += `| \`${f.name}\` | ${f.type} | ${labels} | \`${esc(f.source)}\` | ${esc(f.help)} |\n`;
+}
+out += `
+## From VPP's binary API
+
+Read over the API socket when the API side runs (\`--control\` or \`--events\`, both on by default):
+the version with show_version on every (re)connect; the interface states are the link-event
+engine's (so they need \`--events\`), which reads an interface back after each of VPP's events and
+after every reconnect. While the API connection is down these series are left out, not kept stale.
+
+| metric | type | labels | help |
+|---|---|---|---|
+`;
+for (const f of API_FAMILIES) out += `| \`${f.name}\` | ${f.type} | ${f.labels.join(', ')} | ${esc(f.help)} |\n`;
+out += `
+## The event pipeline's metrics (with \`--events\`)
+
+| metric | type | labels | help |
+|---|---|---|---|
+`;
+const eventRegistry = new promClient.Registry();
+new EventMetrics([eventRegistry], { kafka: true });
+for (const m of eventRegistry.getMetricsAsArray()) {
+  out += `| \`${m.name}\` | ${m.type} | ${m.labelNames.join(', ')} | ${esc(m.help)} |\n`;
 }
 out += `
 ## The exporter's own metrics

@@ -8,6 +8,7 @@ import { SelfMetrics } from '../exporters/self-metrics.js';
 import { MetricsHandler, createMetricsServer } from '../exporters/prometheus.js';
 import { loadWebConfig } from '../web/web-config.js';
 import { OtlpPusher } from '../exporters/otlp.js';
+import { ApiFamilies } from '../exporters/api-families.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
@@ -20,6 +21,8 @@ export interface RunningExporter {
   stats: StatsClient;
   /** The exporter's own metrics; the event pipeline registers its metrics here too. */
   self: SelfMetrics;
+  /** Version and interface state from the binary API; fed by startApiSide. */
+  apiFamilies: ApiFamilies;
   otlp: OtlpPusher | undefined;
   /** The address the metrics listener is bound to. */
   url: string;
@@ -49,7 +52,8 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
     exclude: config['stats.exclude'],
   });
   const self = new SelfMetrics(stats, 'stats');
-  const handler = new MetricsHandler({ source, self, log, perThread: config['per-thread'] });
+  const apiFamilies = new ApiFamilies();
+  const handler = new MetricsHandler({ source, self, log, perThread: config['per-thread'], apiFamilies });
   const server = createMetricsServer(handler, log, web);
   const addr: ListenAddress = config['web.listen-address'];
   await new Promise<void>((resolve, reject) => {
@@ -87,6 +91,7 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
     server,
     stats,
     self,
+    apiFamilies,
     otlp,
     url,
     async stop() {
@@ -122,7 +127,15 @@ export interface ApiSideOptions {
 export async function startApiSide(config: Config, exporter: RunningExporter, o: ApiSideOptions): Promise<RunningApiSide> {
   const instance = config.instance ?? os.hostname();
   const vpp = createVppClient({ socketPath: config['api-socket'], clientName: 'vpp-exporter' });
-  const stops: (() => Promise<void>)[] = [() => vpp.close()];
+  const apiLog = logger('vpp-api');
+  exporter.apiFamilies.attachVpp(vpp, (e) => apiLog.warn({ err: (e as Error).message }, 'show_version failed'));
+  const stops: (() => Promise<void>)[] = [
+    () => vpp.close(),
+    () => {
+      exporter.apiFamilies.close();
+      return Promise.resolve();
+    },
+  ];
   const stop = async (): Promise<void> => {
     for (const f of stops.reverse()) await f();
   };
@@ -143,6 +156,7 @@ export async function startApiSide(config: Config, exporter: RunningExporter, o:
       const spoolDir = (config['spool.dir'] as string | undefined) ?? defaultSpoolDir();
       const links = await startLinkEvents({ vpp, sink: pipeline, instance, stateDir: path.join(spoolDir, 'link-state'), logger: logger('link-events') });
       stops.push(() => links.stop());
+      exporter.apiFamilies.attachInterfaces(links);
       recordConfigAction = createConfigActionRecorder({ sink: pipeline, instance, logger: logger('config-actions') });
       eventsTo = kafka ? `Kafka ${String(config['kafka.brokers'])}` : (file ?? 'stdout');
     }

@@ -352,7 +352,7 @@ export const ALERT_GROUPS: AlertGroupSpec[] = [
           impact: 'Consumers of the Kafka topics see events late; when the spool reaches its bound, the oldest events are lost (counted).',
           diagnosis: ["VppExporterKafkaPublishFailing too? The exporter's log (sink component) says why publishing fails.", 'Kafka broker health, topic existence, ACLs, network from the exporter host.'],
           mitigation: ['Restore Kafka; the spool drains in order by itself. Give the spool more room (--spool.dir on a larger disk) if the outage lasts.'],
-          reproduce: 'Pending: the events pipeline (Kafka issue) brings vpp_exporter_spool_events; then stop Kafka while link events flow.',
+          reproduce: 'Stop Kafka while link events flow: alerts/scenarios/link-storm.json (every interface flapping) makes more than 100 events in seconds.',
         },
       },
       {
@@ -367,7 +367,7 @@ export const ALERT_GROUPS: AlertGroupSpec[] = [
           impact: 'Events stay in the spool (VppExporterSpoolGrowing follows); nothing is lost until the spool is full.',
           diagnosis: ["The exporter's log (sink component): connection refused, authentication, unknown topic, not enough replicas (acks=all)."],
           mitigation: ['Fix the broker, the topic or the credentials; the exporter retries by itself.'],
-          reproduce: 'Pending: the events pipeline (Kafka issue) brings vpp_exporter_kafka_publish_failures_total; then stop Kafka.',
+          reproduce: 'Stop Kafka while the exporter runs with --kafka.brokers; any link event (alerts/scenarios/link-flap.json) then fails to publish.',
         },
       },
     ],

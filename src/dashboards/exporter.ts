@@ -1,4 +1,4 @@
-/** Exporter: the exporter's own health, and the events pipeline (pending until the Kafka issue). */
+/** Exporter: the exporter's own health, and the events pipeline. */
 import type { DashboardSpec } from './grafana.js';
 import { rate, sel } from './promql.js';
 
@@ -146,9 +146,10 @@ export const exporter: DashboardSpec = {
         },
         {
           title: 'Link events',
-          description: 'Interface link events emitted per second; a steady rate on one interface is a flapping link.',
+          description:
+            'Link events emitted per second, by reason: event (VPP reported a change) or resync (found after a reconnect or a restart). A steady event rate means a link is flapping; the link-events topic names it.',
           kind: 'timeseries',
-          queries: [{ expr: byInstance(rate('vpp_exporter_link_events_total')), legend: '{{instance}}' }],
+          queries: [{ expr: `sum by (instance, reason) (${rate('vpp_exporter_link_events_total')})`, legend: '{{instance}} {{reason}}' }],
           unit: 'ops',
           w: 8,
         },

@@ -5,8 +5,6 @@
  * are the subset of @grafana/schema's Dashboard that the dashboards use (a test checks that they
  * fit that package's types).
  */
-import { metricNames } from './promql.js';
-import { pendingIn, pendingNote } from './pending.js';
 
 export const SCHEMA_VERSION = 39;
 export const DATASOURCE: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
@@ -229,10 +227,6 @@ export const INSTANCE_VARIABLE = queryVariable({
   query: 'label_values(vpp_up, instance)',
 });
 
-function panelDescription(p: PanelSpec): string {
-  const pending = pendingIn(p.queries.flatMap((q) => metricNames(q.expr)));
-  return pending.length ? `${p.description}\n\n${pendingNote(pending)}` : p.description;
-}
 
 function fieldConfig(p: PanelSpec): FieldConfigSource {
   const custom: Record<string, unknown> = {};
@@ -302,7 +296,7 @@ function panel(p: PanelSpec, id: number, gridPos: GridPos): Panel {
     id,
     type: p.kind,
     title: p.title,
-    description: panelDescription(p),
+    description: p.description,
     datasource: DATASOURCE,
     gridPos,
     targets: p.queries.map((q, i) => target(q, i, p.kind)),

@@ -10,12 +10,9 @@ import { exporter } from './exporter.js';
 import { buildDashboard, type DashboardSpec, type PanelSpec } from './grafana.js';
 import { nodes } from './nodes.js';
 import { overview } from './overview.js';
-import { PENDING_METRICS, pendingIn } from './pending.js';
-import { metricNames } from './promql.js';
 
 export { ALERT_GROUPS, ALERTS, EXPORTER_JOB, RUNBOOK_BASE_URL, rulesYaml, runbookAnchor, type AlertSpec, type AlertGroupSpec } from './alerts.js';
 export { buildDashboard, SCHEMA_VERSION, type Dashboard, type DashboardSpec, type Panel, type RowPanel, type Variable } from './grafana.js';
-export { PENDING_METRICS, pendingIn, type PendingMetric } from './pending.js';
 export { comparisonOperands, INPUT_NODES, isLiteral, metricNames, tokenize } from './promql.js';
 
 export const DASHBOARDS: readonly DashboardSpec[] = [overview, buffers, errorsDashboard, nodes, exporter];
@@ -31,10 +28,8 @@ export interface GeneratedFile {
 const code = (s: string): string => '`' + s.replaceAll('\n', ' ').replace(/\s+/g, ' ') + '`';
 
 function panelDoc(p: PanelSpec): string {
-  const pending = pendingIn(p.queries.flatMap((q) => metricNames(q.expr)));
-  const mark = pending.length ? ` *(pending: ${pending.map((m) => `\`${m}\``).join(', ')})*` : '';
   const queries = p.queries.map((q) => `  - ${code(q.expr)}${q.legend && q.legend !== '__auto' ? ` (legend \`${q.legend}\`)` : ''}`).join('\n');
-  return `- **${p.title}**${mark} (${p.kind}${p.unit ? `, ${p.unit}` : ''}): ${p.description}\n${queries}`;
+  return `- **${p.title}** (${p.kind}${p.unit ? `, ${p.unit}` : ''}): ${p.description}\n${queries}`;
 }
 
 function dashboardsDoc(): string {
@@ -60,13 +55,9 @@ to the others (the "VPP dashboards" menu, tag \`vpp\`).
 
 Every query of every panel is run by the tests against a real Prometheus scraping the exporter on
 the simulator with traffic, errors and buffer use, and must return data; every metric a query names
-must be one the exporter emits (docs/metrics.md). Panels marked *pending* use metrics that the
-exporter does not emit yet:
-
-| metric | comes with | shape |
-|---|---|---|
+must be one the exporter emits (docs/metrics.md). The version and interface-state panels need the
+binary API side, the events panels the event pipeline (both on by default: \`--events\`).
 `;
-  for (const [m, p] of Object.entries(PENDING_METRICS)) out += `| \`${m}\` | ${p.from} | ${p.shape} |\n`;
   for (const d of DASHBOARDS) {
     out += `\n## ${d.title}\n\nFile \`dashboards/${d.file}\`, uid \`${d.uid}\`. ${d.description}\n`;
     for (const v of d.variables ?? []) out += `\nVariable \`${v.name}\`: ${v.description}\n`;
@@ -78,12 +69,8 @@ exporter does not emit yet:
 }
 
 function alertDoc(a: AlertSpec): string {
-  const pending = pendingIn(metricNames(a.expr));
   const r = a.runbook;
   let out = `### ${a.alert}\n\n`;
-  if (pending.length) {
-    out += `**Pending:** needs ${pending.map((m) => `\`${m}\``).join(', ')}, which the exporter does not emit yet (${[...new Set(pending.map((m) => PENDING_METRICS[m].from))].join('; ')}). The rule is loaded and unit-tested, and stays silent until then.\n\n`;
-  }
   out += `Severity **${a.severity}**, for ${a.for}.\n\n\`\`\`promql\n${a.expr}\n\`\`\`\n\n`;
   out += `**Meaning.** ${r.meaning}\n\n**Impact.** ${r.impact}\n\n**Diagnosis.**\n${r.diagnosis.map((d) => `- ${d}`).join('\n')}\n\n`;
   out += `**Mitigation.**\n${r.mitigation.map((d) => `- ${d}`).join('\n')}\n\n**Make it fire.** ${r.reproduce}\n`;
@@ -111,7 +98,7 @@ Thresholds and \`for\` durations are starting points; tune them in \`src/dashboa
 - \`promtool check rules\` and \`promtool test rules alerts/tests/vpp-exporter.test.yml\`: unit tests
   for every alert, firing and not firing, on series named as the exporter names them.
 - A real Prometheus scrapes the exporter on the simulator: every rule's expression and each of its
-  operands returns data (pending ones excepted); with the \`for\` durations and windows shortened,
+  operands returns data; with the \`for\` durations and windows shortened,
   the simulator is driven into low buffers, an error burst, a saturated input node, drops, rx-miss,
   rx-no-buf and a stale heartbeat, then stopped, and the matching alerts fire.
 - \`alerts/scenarios/*.json\` are the simulator scenarios (src/sim/scenario.ts) that make each alert
@@ -139,8 +126,7 @@ everything back). Rates come on top of the simulated traffic.
 |---|---|---|---|
 `;
   for (const a of ALERTS) {
-    const pending = pendingIn(metricNames(a.expr)).length ? ' *(pending)*' : '';
-    out += `| [${a.alert}](#${runbookAnchor(a.alert)})${pending} | ${a.severity} | ${a.for} | ${a.summary.replace(/\{\{[^}]*\}\}/g, '…')} |\n`;
+    out += `| [${a.alert}](#${runbookAnchor(a.alert)}) | ${a.severity} | ${a.for} | ${a.summary.replace(/\{\{[^}]*\}\}/g, '…')} |\n`;
   }
   for (const g of ALERT_GROUPS) {
     out += `\n## Group ${g.name}\n\n${g.rules.map(alertDoc).join('\n')}`;

@@ -98,7 +98,21 @@ export const overview: DashboardSpec = {
           description: 'Interfaces VPP has (local0 and sub-interfaces included).',
           kind: 'stat',
           queries: [{ expr: `count by (instance) (${threadsSummed(sel('vpp_interface_rx_packets_total'))})`, legend: '{{instance}}' }],
-          w: 6,
+          w: 3,
+        },
+        {
+          title: 'Links down',
+          description:
+            'Interfaces that are administratively up but have no link (vpp_interface_admin_up, vpp_interface_link_up: the binary API side, with --events). VppInterfaceLinkDown fires when one stays so for a minute.',
+          kind: 'stat',
+          queries: [
+            {
+              expr: `count by (instance) (${sel('vpp_interface_admin_up')} == 1 and on (instance, job, sw_if_index) vpp_interface_link_up == 0) or on (instance) (0 * count by (instance) (${sel('vpp_interface_admin_up')}))`,
+              legend: '{{instance}}',
+            },
+          ],
+          thresholds: { base: 'green', steps: [{ color: 'red', value: 1 }] },
+          w: 3,
         },
         {
           title: 'Input rate',

@@ -1,6 +1,7 @@
 /**
  * GET /metrics on :9482, a drop-in for VPP's own C exporter: the VPP families written directly
- * from one consistent snapshot, then the exporter's own metrics. Output is streamed in chunks,
+ * from one consistent snapshot, then those read over the binary API (api-families.ts), then the
+ * exporter's own metrics. Output is streamed in chunks,
  * yielding to the event loop between them, so a large scrape does not hold up link events or API
  * replies. A failing part of the scrape reports success 0 and the rest is still served.
  *
@@ -38,6 +39,8 @@ export interface MetricsServerOptions {
   sliceMs?: number;
   /** 'native' (default) writes Buffers from the addon; 'js' the reference renderer's strings. */
   renderer?: 'native' | 'js';
+  /** Families from VPP's binary API (version, interface admin/link state), written after the stats ones. */
+  apiFamilies?: { render(): string };
 }
 
 const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -190,6 +193,8 @@ export class MetricsHandler {
       self.collectorSuccess.set({ collector: 'stats' }, 0);
       if (stats.lastError) log.debug({ err: stats.lastError.message }, 'VPP stats unavailable');
     }
+    const api = this.opts.apiFamilies?.render();
+    if (api && !res.destroyed) await MetricsHandler.send(out, res, api);
     self.scrapeDuration.set((performance.now() - started) / 1000);
     const registry = openMetrics ? self.openMetrics : self.text;
     const text = await registry.metrics();

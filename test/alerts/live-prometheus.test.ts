@@ -1,25 +1,29 @@
 /**
  * The dashboards and alert rules on live data: one real Prometheus (Debian's) scrapes the exporter
  * on the simulator with traffic, errors and buffer use, and loads a copy of the rules with the
- * `for:` durations set to 1s and the range windows shortened (nothing else changed).
+ * `for:` durations set to 1s and the range windows shortened (nothing else changed). The exporter
+ * runs as `run` does by default: with its binary API side (version, link state) and the event
+ * pipeline publishing to a real Kafka broker.
  *
  * - Every query of every dashboard panel (and every variable's label_values) runs and returns data;
- *   every metric a query names is in the exporter's live /metrics output. The pending ones (metrics
- *   the exporter does not emit yet) are listed explicitly below; each still has to parse.
- * - Every rule's expression runs, and each operand of its comparisons returns data (pending ones
- *   listed); unit-test series are named and labelled as the live exporter names them.
+ *   every metric a query names is in the exporter's live /metrics output.
+ * - Every rule's expression runs, and each operand of its comparisons returns data; unit-test
+ *   series are named and labelled as the live exporter names them.
  * - Nothing fires on the healthy simulator; driven into low buffers, an error burst, a saturated
  *   input node, drops, rx-miss and rx-no-buf (alerts/scenarios/*.json), the matching alerts fire,
- *   then exhausted buffers, a stale heartbeat, VPP gone and the exporter gone.
+ *   then a link down while admin up, Kafka stopped during a link storm, exhausted buffers, a stale
+ *   heartbeat, VPP gone and the exporter gone.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { comparisonOperands, EXPORTER_JOB, isLiteral, metricNames, PENDING_METRICS } from '../../src/dashboards/index.js';
-import { createStatsSimulator } from '../../src/sim/index.js';
+import { comparisonOperands, EXPORTER_JOB, isLiteral, metricNames } from '../../src/dashboards/index.js';
+import { loadConfig } from '../../src/config.js';
+import { startApiSide, startExporter } from '../../src/commands/run.js';
+import { startStatsSimulator } from '../../src/sim/index.js';
 import { applyScenario, loadScenario, type ScenarioHandle } from '../../src/sim/scenario.js';
-import { exporterOn } from '../helpers/exporter.js';
+import { startKafka } from '../helpers/kafka.js';
 import { tmpDir } from '../helpers/paths.js';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
 import {
@@ -36,15 +40,6 @@ import {
   SYNTHETIC_METRICS,
   type JsonObject,
 } from '../dashboards/artifacts.js';
-
-/** Panels waiting for metrics of later issues (PENDING_METRICS): listed, not required to show data. */
-const PENDING_PANELS = [
-  'VPP / Exporter: Kafka publish failures',
-  'VPP / Exporter: Link events',
-  'VPP / Exporter: Spool depth',
-  'VPP / Overview: VPP version',
-];
-const PENDING_ALERTS = ['VppExporterKafkaPublishFailing', 'VppExporterSpoolGrowing', 'VppInterfaceLinkDown'];
 
 /** $__rate_interval as Grafana would make it for a 1 s scrape interval, with room. */
 const RATE_INTERVAL = '10s';
@@ -129,11 +124,19 @@ async function labelValues(prom: PrometheusServer, query: string): Promise<strin
   return r.data;
 }
 
-test('dashboards and alert rules on live data: a real Prometheus scraping the exporter on the simulator', { timeout: 300_000 }, async (t) => {
-  const socketPath = path.join(tmpDir(), 'stats.sock');
-  const sim = createStatsSimulator({ interfaces: 16, workers: 2, rate: 2000, seed: 11, socketPath, heartbeatMs: 200, tickMs: 100 });
+test('dashboards and alert rules on live data: a real Prometheus scraping the exporter on the simulator', { timeout: 360_000 }, async (t) => {
+  const dir = tmpDir();
+  const socketPath = path.join(dir, 'stats.sock');
+  const apiSocketPath = path.join(dir, 'api.sock');
+  const broker = await startKafka();
+  const sim = await startStatsSimulator({ interfaces: 16, workers: 2, rate: 2000, seed: 11, socketPath, apiSocketPath, heartbeatMs: 200, tickMs: 100 });
   let simStopped = false;
-  const exporter = await exporterOn({ socketPath });
+  const config = loadConfig(
+    { 'web.listen-address': '127.0.0.1:0', 'api-socket': apiSocketPath, 'spool.dir': path.join(dir, 'spool'), 'kafka.brokers': broker.brokers },
+    {},
+  );
+  const exporter = await startExporter(config, { socketPath });
+  const api = await startApiSide(config, exporter, { control: false, events: true });
   let exporterStopped = false;
   const target = new URL(exporter.url).host;
   const rulesCopy = path.join(tmpDir(), 'vpp-exporter.rules.yml');
@@ -156,20 +159,16 @@ test('dashboards and alert rules on live data: a real Prometheus scraping the ex
     const direct = exposedFamilies(await (await fetch(exporter.url, { headers: { accept: PROMETHEUS_ACCEPT } })).text());
     for (const name of direct.keys()) assert.ok(emitted.has(name), `${name} on /metrics but not in Prometheus`);
 
-    /** Metric names of an expression that the live exporter does not emit (pending or unknown). */
-    const missingIn = (expr: string): { pending: string[]; unknown: string[] } => {
-      const missing = metricNames(expr).filter((n) => !emitted.has(n) && !SYNTHETIC_METRICS.has(n));
-      return { pending: missing.filter((n) => n in PENDING_METRICS), unknown: missing.filter((n) => !(n in PENDING_METRICS)) };
-    };
+    /** Metric names of an expression that the live exporter does not emit. */
+    const missingIn = (expr: string): string[] => metricNames(expr).filter((n) => !emitted.has(n) && !SYNTHETIC_METRICS.has(n));
 
-    await t.test('every dashboard query runs and returns data; every metric it names is emitted (pending ones listed)', async () => {
+    await t.test('every dashboard query runs and returns data; every metric it names is emitted', async () => {
       const failures: string[] = [];
-      const pending = new Set<string>();
       const queries = panelQueries(readDashboards());
       assert.ok(queries.length > 60, `${queries.length} queries`);
       for (const q of queries) {
-        const { pending: p, unknown } = missingIn(q.expr);
-        if (unknown.length) failures.push(`${q.where}: ${unknown.join(', ')} is not emitted by the exporter (nor pending)`);
+        const unknown = missingIn(q.expr);
+        if (unknown.length) failures.push(`${q.where}: ${unknown.join(', ')} is not emitted by the exporter`);
         const expr = substituteVariables(q.expr, RATE_INTERVAL);
         let rows: unknown[];
         try {
@@ -178,12 +177,10 @@ test('dashboards and alert rules on live data: a real Prometheus scraping the ex
           failures.push(`${q.where}: does not run: ${e instanceof Error ? e.message : String(e)}`);
           continue;
         }
-        if (p.length) pending.add(q.where);
-        else if (rows.length === 0) failures.push(`${q.where}: no data for ${expr}`);
+        if (rows.length === 0) failures.push(`${q.where}: no data for ${expr}`);
       }
       assert.deepEqual(failures, []);
-      assert.deepEqual([...pending].sort(), PENDING_PANELS, 'pending panels (a metric that is now emitted moves its panel out of this list)');
-      t.diagnostic(`${queries.length} panel queries ran with data; pending: ${[...pending].join('; ')}`);
+      t.diagnostic(`${queries.length} panel queries ran with data`);
     });
 
     await t.test('every dashboard variable offers values', async () => {
@@ -198,21 +195,16 @@ test('dashboards and alert rules on live data: a real Prometheus scraping the ex
       }
     });
 
-    await t.test('every alert expression runs and each of its operands returns data (pending ones listed)', async () => {
+    await t.test('every alert expression runs and each of its operands returns data', async () => {
       const failures: string[] = [];
-      const pending: string[] = [];
       const rules = readRules();
       for (const r of rules) {
-        const { pending: p, unknown } = missingIn(r.expr);
-        if (unknown.length) failures.push(`${r.alert}: ${unknown.join(', ')} is not emitted by the exporter (nor pending)`);
+        const unknown = missingIn(r.expr);
+        if (unknown.length) failures.push(`${r.alert}: ${unknown.join(', ')} is not emitted by the exporter`);
         try {
           await prom.query(r.expr);
         } catch (e) {
           failures.push(`${r.alert}: does not run: ${e instanceof Error ? e.message : String(e)}`);
-          continue;
-        }
-        if (p.length) {
-          pending.push(r.alert);
           continue;
         }
         const operands = comparisonOperands(r.expr).filter((o) => !isLiteral(o));
@@ -223,15 +215,14 @@ test('dashboards and alert rules on live data: a real Prometheus scraping the ex
         }
       }
       assert.deepEqual(failures, []);
-      assert.deepEqual(pending.sort(), PENDING_ALERTS, 'pending alerts (a metric that is now emitted moves its alert out of this list)');
-      t.diagnostic(`${rules.length - pending.length} rules with data in every operand; pending: ${pending.join(', ')}`);
+      t.diagnostic(`${rules.length} rules with data in every operand`);
     });
 
     await t.test('the unit tests write their series as the live exporter names and labels them', () => {
       for (const c of readRuleTests().tests) {
         for (const s of c.input_series) {
           const { name, labels } = parseSeries(s.series);
-          if (SYNTHETIC_METRICS.has(name) || (name in PENDING_METRICS && !emitted.has(name))) continue;
+          if (SYNTHETIC_METRICS.has(name)) continue;
           const live = emitted.get(name);
           assert.ok(live, `${c.name}: ${name} is not in the exporter's /metrics`);
           for (const l of labels) assert.ok(live.has(l) || ['instance', 'job', 'thread'].includes(l), `${c.name}: ${name} has no label ${l} live (${[...live].join(', ')})`);
@@ -270,6 +261,23 @@ test('dashboards and alert rules on live data: a real Prometheus scraping the ex
       low.stop();
     });
 
+    await t.test('a link down while admin up fires VppInterfaceLinkDown (link state over the binary API)', async () => {
+      const flap = scenario('link-flap.json');
+      const [down] = await waitFiring(prom, [{ alertname: 'VppInterfaceLinkDown', labels: { interface: 'memif1/0', severity: 'warning' } }]);
+      assert.equal(down.labels.sw_if_index, String(sim.model.byName('memif1/0')?.swIfIndex));
+      flap.stop();
+    });
+
+    await t.test('Kafka stopped during a link storm: the spool grows and publishing fails, both alerts fire', async () => {
+      await broker.stop();
+      const storm = scenario('link-storm.json');
+      await waitFiring(prom, [
+        { alertname: 'VppExporterKafkaPublishFailing', labels: { severity: 'warning' } },
+        { alertname: 'VppExporterSpoolGrowing', labels: { severity: 'warning' } },
+      ], 90_000);
+      storm.stop();
+    });
+
     await t.test('exhausted buffers fire the critical alert', async () => {
       scenario('buffers-exhausted.json');
       const [a] = await waitFiring(prom, [{ alertname: 'VppBufferPoolExhausted', labels: { pool: 'default-numa-0', severity: 'critical' } }]);
@@ -293,13 +301,18 @@ test('dashboards and alert rules on live data: a real Prometheus scraping the ex
         await new Promise((r) => setTimeout(r, 250));
       }
       exporterStopped = true;
+      await api.stop();
       await exporter.stop();
       await waitFiring(prom, [{ alertname: 'VppExporterDown', labels: { instance: target, job: EXPORTER_JOB } }]);
     });
   } finally {
     for (const s of scenarios) s.stop();
     await prom.stop();
-    if (!exporterStopped) await exporter.stop();
+    if (!exporterStopped) {
+      await api.stop();
+      await exporter.stop();
+    }
     if (!simStopped) await sim.stop();
+    await broker.stop();
   }
 });

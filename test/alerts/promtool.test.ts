@@ -1,14 +1,14 @@
 /**
  * The alert rules with Debian's promtool: `check rules` lints them, `test rules` runs the unit tests
  * in alerts/tests/, which must cover every alert both firing and not firing, on series named and
- * labelled as the exporter names them (docs/metrics.md, or a pending metric). Every alert carries a
+ * labelled as the exporter names them (docs/metrics.md). Every alert carries a
  * severity, a summary, a description and a runbook_url whose anchor is a section of docs/alerts.md.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ALERTS, EXPORTER_JOB, metricNames, PENDING_METRICS, RUNBOOK_BASE_URL, runbookAnchor } from '../../src/dashboards/index.js';
+import { ALERTS, EXPORTER_JOB, metricNames, RUNBOOK_BASE_URL, runbookAnchor } from '../../src/dashboards/index.js';
 import { REPO_ROOT, tmpDir } from '../helpers/paths.js';
 import { promtool } from '../helpers/prometheus.js';
 import { parseSeries, readRules, readRuleTests, RULE_TESTS_PATH, RULES_PATH, SYNTHETIC_METRICS } from '../dashboards/artifacts.js';
@@ -62,19 +62,18 @@ function documentedFamilies(): Map<string, Set<string>> {
   return out;
 }
 
-test('unit-test series are named and labelled as the exporter names them (or are pending metrics)', () => {
+test('unit-test series are named and labelled as the exporter names them', () => {
   const families = documentedFamilies();
   assert.ok(families.has('vpp_interface_rx_packets_total') && families.has('vpp_exporter_collector_success'));
   // The exporter's own metrics are documented without their labels.
   const selfLabels: Record<string, string[]> = { vpp_exporter_collector_success: ['collector'], vpp_exporter_reconnects_total: ['socket'] };
-  const pendingLabels: Record<string, string[]> = { vpp_interface_admin_up: ['interface', 'sw_if_index'], vpp_interface_link_up: ['interface', 'sw_if_index'] };
   const used = new Set<string>();
   for (const c of readRuleTests().tests) {
     for (const s of c.input_series) {
       const { name, labels } = parseSeries(s.series);
       used.add(name);
-      const known = families.get(name) ?? (name in PENDING_METRICS ? new Set(pendingLabels[name] ?? []) : SYNTHETIC_METRICS.has(name) ? new Set<string>() : undefined);
-      assert.ok(known, `${c.name}: ${name} is neither emitted by the exporter (docs/metrics.md) nor pending`);
+      const known = families.get(name) ?? (SYNTHETIC_METRICS.has(name) ? new Set<string>() : undefined);
+      assert.ok(known, `${c.name}: ${name} is not emitted by the exporter (docs/metrics.md)`);
       const allowed = new Set([...known, ...(selfLabels[name] ?? []), 'instance', 'job', 'thread']);
       for (const l of labels) assert.ok(allowed.has(l), `${c.name}: ${name} has no label ${l} (has ${[...allowed].join(', ')})`);
       // `up` of other jobs appears on purpose (VppExporterDown must ignore them).
@@ -103,14 +102,4 @@ test('every alert: severity, summary, description, runbook_url to its section of
     assert.match(r.for, /^\d+[smh]$/, `${r.alert}: for`);
   }
   for (const a of ALERTS) assert.ok(names.has(a.alert));
-});
-
-test('pending alerts are the three that wait for the events pipeline, and their runbooks say so', () => {
-  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'alerts.md'), 'utf8');
-  const pending = rules.filter((r) => metricNames(r.expr).some((m) => m in PENDING_METRICS)).map((r) => r.alert);
-  assert.deepEqual(pending, ['VppInterfaceLinkDown', 'VppExporterSpoolGrowing', 'VppExporterKafkaPublishFailing']);
-  for (const a of pending) {
-    const section = doc.slice(doc.indexOf(`### ${a}\n`));
-    assert.match(section.slice(0, 400), /\*\*Pending:\*\*/, `${a}: runbook marks it pending`);
-  }
 });

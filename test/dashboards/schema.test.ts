@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dashboard as GrafanaDashboard } from '@grafana/schema';
-import { buildDashboard, DASHBOARDS, metricNames, PENDING_METRICS, SCHEMA_VERSION } from '../../src/dashboards/index.js';
+import { buildDashboard, DASHBOARDS, SCHEMA_VERSION } from '../../src/dashboards/index.js';
 import { isObject, panelsOf, readDashboards, type JsonObject } from './artifacts.js';
 
 /**
@@ -142,18 +142,4 @@ test('every variable a query uses is defined; rates use $__rate_interval', () =>
       }
     }
   }
-});
-
-test('panels that use a pending metric say so in their description; the others do not', () => {
-  let pending = 0;
-  for (const { file, json } of dashboards) {
-    for (const p of panelsOf(json)) {
-      const names = (p.targets as JsonObject[]).flatMap((t) => metricNames(String(t.expr)));
-      const uses = names.filter((n) => n in PENDING_METRICS);
-      const says = String(p.description).includes('Pending:');
-      assert.equal(says, uses.length > 0, `${file}: ${String(p.title)} (pending metrics: ${uses.join(', ') || 'none'})`);
-      if (uses.length) pending++;
-    }
-  }
-  assert.equal(pending, 4, 'VPP version, spool depth, Kafka publish failures, link events');
 });
