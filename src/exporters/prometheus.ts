@@ -158,7 +158,9 @@ export class MetricsHandler {
     });
     let out: Writable = res;
     if (gzip) {
-      const z = zlib.createGzip();
+      // Prometheus asks for gzip on every scrape. Level 1: at 10k interfaces (31 MB of text) it
+      // costs 84 ms of CPU for a 10.7x smaller body, level 6 (zlib's default) 219 ms for 12.5x.
+      const z = zlib.createGzip({ level: zlib.constants.Z_BEST_SPEED });
       z.pipe(res);
       out = z;
     }
