@@ -100,7 +100,8 @@ How it is exported:
   count only in +Inf.
 - \`le\` values are written as OpenMetrics 1.0 wants them ("Canonical Numbers": Go's \`%g\` with
   \`.0\` added), in both formats: \`1.0\`, \`3.0\`, ..., \`524287.0\`, \`1.048575e+06\`. Prometheus 3
-  normalises \`le\` to the same text, so the series do not change with the format or the version.
+  rewrites \`le\` to this text on ingestion whatever the format (3.15.1 turns a scraped \`le="1048575"\`
+  into \`1.048575e+06\`), so the series are the same across formats and Prometheus versions.
 - **No \`_sum\`.** Log2 bins do not give the sum of the values: a bin spans a factor of two, so any
   sum written would be a guess (VPP's own exporter writes the sum of the lower bounds), and
   \`rate(_sum) / rate(_count)\` would be a wrong average presented as a measurement. Without a sum,
