@@ -1,7 +1,8 @@
 /**
  * The native renderer (renderNative, native/exposition.cc) writes exactly the bytes of the
  * JavaScript reference (renderPlan, UTF-8 encoded): on simulator topologies summed and per thread,
- * in text and OpenMetrics, with values across the whole u64 range, for hostile label text, and
+ * in text and OpenMetrics, log2 histograms included (threads that disagree on min_exp, rows without
+ * bins, bounds past 2^64), with values across the whole u64 range, for hostile label text, and
  * whatever the slice size. A plan that does not match the snapshot (another epoch, another layout,
  * rows past the values, a detached buffer) fails with STALE before reading out of bounds.
  */
