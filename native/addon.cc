@@ -502,16 +502,17 @@ class RenderPlan : public Napi::ObjectWrap<RenderPlan> {
                        });
   }
 
-  // new RenderPlan(arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number)
-  // copies the arrays into C++ memory (see exposition.h for their layout).
+  // new RenderPlan(arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number,
+  // le?: Uint32Array) copies the arrays into C++ memory (see exposition.h for their layout); le,
+  // the histogram bound texts, is needed only by histogram families.
   explicit RenderPlan(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RenderPlan>(info) {
     Napi::Env env = info.Env();
     auto is = [](const Napi::Value& v, napi_typedarray_type t) {
       return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == t;
     };
     if (!is(info[0], napi_uint8_array) || !is(info[1], napi_uint32_array) || !is(info[2], napi_uint32_array) ||
-        !info[3].IsNumber()) {
-      MakeError(env, "INVALID_ARG", "RenderPlan(arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number)")
+        !info[3].IsNumber() || !(info[4].IsUndefined() || is(info[4], napi_uint32_array))) {
+      MakeError(env, "INVALID_ARG", "RenderPlan(arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number, le?: Uint32Array)")
           .ThrowAsJavaScriptException();
       return;
     }
@@ -523,9 +524,16 @@ class RenderPlan : public Napi::ObjectWrap<RenderPlan> {
     Napi::Uint8Array arena = info[0].As<Napi::Uint8Array>();
     Napi::Uint32Array fams = info[1].As<Napi::Uint32Array>();
     Napi::Uint32Array series = info[2].As<Napi::Uint32Array>();
+    const uint32_t* le = nullptr;
+    size_t le_len = 0;
+    if (!info[4].IsUndefined()) {
+      Napi::Uint32Array table = info[4].As<Napi::Uint32Array>();
+      le = table.Data();
+      le_len = table.ElementLength();
+    }
     std::string err;
     plan_ = expo::RenderPlan::Build(arena.Data(), arena.ElementLength(), fams.Data(), fams.ElementLength(),
-                                    series.Data(), series.ElementLength(), uint32_t(slots), &err);
+                                    series.Data(), series.ElementLength(), uint32_t(slots), le, le_len, &err);
     if (!plan_) {
       MakeError(env, "INVALID_ARG", err).ThrowAsJavaScriptException();
       return;

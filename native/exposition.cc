@@ -56,6 +56,15 @@ inline uint8_t* U64(uint8_t* p, uint64_t v) {
 
 bool InArena(uint64_t off, uint64_t len, size_t arena_len) { return off <= arena_len && len <= arena_len - off; }
 
+// "_bucket" or "_count", the separators and ,le="" around the bound, on top of kLineSlack.
+constexpr size_t kHistogramSlack = 24;
+
+// Finite bins of a histogram row (see exposition.h): not the last, bound at most 2^kHistogramMaxExp.
+uint64_t FiniteBins(uint64_t min_exp, uint64_t bins) {
+  if (bins < 2 || min_exp >= kHistogramMaxExp) return 0;
+  return std::min(bins - 1, kHistogramMaxExp - min_exp);
+}
+
 }  // namespace
 
 uint8_t* FormatU64AsJs(uint8_t* p, uint64_t v) {
@@ -85,7 +94,8 @@ uint8_t* FormatU64AsJs(uint8_t* p, uint64_t v) {
 std::shared_ptr<const RenderPlan> RenderPlan::Build(const uint8_t* arena, size_t arena_len,
                                                     const uint32_t* families, size_t families_len,
                                                     const uint32_t* series, size_t series_len,
-                                                    uint32_t slots, std::string* err) {
+                                                    uint32_t slots, const uint32_t* le, size_t le_len,
+                                                    std::string* err) {
   if (families_len % kFamilyWords != 0 || series_len % kSeriesWords != 0) {
     *err = "render plan: families or series array has a partial record";
     return nullptr;
@@ -102,6 +112,23 @@ std::shared_ptr<const RenderPlan> RenderPlan::Build(const uint8_t* arena, size_t
   plan->families_.resize(nfam);
   plan->series_.resize(nser);
   plan->max_word_.assign(slots, -1);
+  if (le != nullptr && le_len > 0) {
+    if (le_len != 2 * kHistogramMaxExp) {
+      *err = "render plan: the le table needs " + std::to_string(2 * kHistogramMaxExp) + " words";
+      return nullptr;
+    }
+    for (uint64_t e = 1; e <= kHistogramMaxExp; e++) {
+      const uint32_t off = le[2 * (e - 1)];
+      const uint32_t len = le[2 * (e - 1) + 1];
+      if (!InArena(off, len, arena_len) || len == 0) {
+        *err = "render plan: le text for exponent " + std::to_string(e) + " lies outside the arena";
+        return nullptr;
+      }
+      plan->le_off_[e] = off;
+      plan->le_len_[e] = len;
+      plan->le_max_ = std::max(plan->le_max_, size_t(len));
+    }
+  }
   uint32_t next = 0;
   for (size_t i = 0; i < nfam; i++) {
     const uint32_t* w = families + i * kFamilyWords;
@@ -117,8 +144,12 @@ std::shared_ptr<const RenderPlan> RenderPlan::Build(const uint8_t* arena, size_t
       *err = "render plan: family " + std::to_string(i) + " text lies outside the arena";
       return nullptr;
     }
-    if (f.head_len[0] == 0 || f.head_len[1] == 0 || (f.flags & ~uint32_t(kNoThreadLabel | kExtraRow)) != 0) {
+    if (f.head_len[0] == 0 || f.head_len[1] == 0 || (f.flags & ~uint32_t(kNoThreadLabel | kExtraRow | kHistogram)) != 0) {
       *err = "render plan: family " + std::to_string(i) + " has no header or unknown flags";
+      return nullptr;
+    }
+    if ((f.flags & kHistogram) != 0 && plan->le_max_ == 0) {
+      *err = "render plan: histogram family " + std::to_string(i) + " without an le table";
       return nullptr;
     }
   }
@@ -135,6 +166,15 @@ std::shared_ptr<const RenderPlan> RenderPlan::Build(const uint8_t* arena, size_t
       return nullptr;
     }
     plan->max_word_[s.k] = std::max(plan->max_word_[s.k], int32_t(s.word));
+  }
+  for (const Family& f : plan->families_) {
+    if ((f.flags & kHistogram) == 0) continue;
+    for (uint32_t i = f.series_begin; i < f.series_end; i++) {
+      if (plan->series_[i].col != 0 || plan->series_[i].word != 0) {
+        *err = "render plan: histogram series " + std::to_string(i) + " must read column 0, word 0";
+        return nullptr;
+      }
+    }
   }
   return plan;
 }
@@ -204,7 +244,62 @@ bool Renderer::Begin(const uint64_t* values, size_t nvalues, const uint32_t* lay
 }
 
 size_t Renderer::LineBound(const Family& f, const Series& s) const {
-  return size_t(f.name_len) + size_t(s.label_len) + kLineSlack;
+  const size_t hist = (f.flags & kHistogram) != 0 ? kHistogramSlack + plan_->le_max_ : 0;
+  return size_t(f.name_len) + size_t(s.label_len) + kLineSlack + hist;
+}
+
+void Renderer::BeginHistogramRow(const uint64_t* values, const Row& row) {
+  hist_min_exp_ = 0;
+  hist_finite_ = 0;
+  hist_total_ = 0;
+  hist_cum_ = 0;
+  if (row.len == 0) return;
+  hist_min_exp_ = values[row.start];
+  const uint64_t bins = row.len - 1;
+  for (uint64_t j = 0; j < bins; j++) hist_total_ += values[row.start + 1 + j];
+  hist_finite_ = FiniteBins(hist_min_exp_, bins);
+}
+
+uint8_t* Renderer::WriteHistogramLine(uint8_t* p, const uint64_t* values, const Family& f, const Series& s,
+                                      const Row& row, uint64_t line, bool thread_label, uint32_t thread) {
+  const uint8_t* arena = plan_->arena_.data();
+  const bool count = line > hist_finite_;
+  p = Put(p, arena + f.name_off, f.name_len);
+  p = count ? Lit(p, "_count") : Lit(p, "_bucket");
+  bool open = false;
+  auto next = [&] {
+    *p++ = open ? ',' : '{';
+    open = true;
+  };
+  if (s.label_len > 0) {
+    next();
+    p = Put(p, arena + s.label_off, s.label_len);
+  }
+  if (thread_label) {
+    next();
+    p = Lit(p, "thread=\"");
+    p = U64(p, thread);
+    *p++ = '"';
+  }
+  uint64_t v = hist_total_;
+  if (!count) {
+    next();
+    p = Lit(p, "le=\"");
+    if (line < hist_finite_) {
+      const uint64_t e = hist_min_exp_ + line + 1;
+      p = Put(p, arena + plan_->le_off_[e], plan_->le_len_[e]);
+      hist_cum_ += values[row.start + 1 + line];
+      v = hist_cum_;
+    } else {
+      p = Lit(p, "+Inf");
+    }
+    *p++ = '"';
+  }
+  if (open) *p++ = '}';
+  *p++ = ' ';
+  p = FormatU64AsJs(p, v);
+  *p++ = '\n';
+  return p;
 }
 
 uint8_t* Renderer::WriteLine(uint8_t* p, const uint64_t* values, const Family& f, const Series& s, const Row& row,
@@ -310,6 +405,25 @@ bool Renderer::Fill(const uint64_t* values, size_t nvalues, uint8_t* out, size_t
         uint32_t nrows = r1 - r0;
         if (thread_label && (f.flags & kExtraRow) != 0 && nrows > opts_.threads) nrows = opts_.threads;
         const size_t bound = LineBound(f, s);
+        if ((f.flags & kHistogram) != 0) {
+          for (; row_ < nrows; row_++, col_ = 0) {
+            const Row& row = rows_[r0 + row_];
+            // A row's state is set before its first line, also when Fill starts again there.
+            if (col_ == 0) BeginHistogramRow(values, row);
+            for (const uint64_t nlines = HistogramLines(); col_ < nlines; col_++) {
+              if (size_t(end - p) < bound) {
+                if (p != out) goto full;
+                std::vector<uint8_t> line(bound);
+                const size_t n = size_t(WriteHistogramLine(line.data(), values, f, s, row, col_, thread_label, row_) - line.data());
+                spill(line.data(), n);
+                col_++;
+                goto full;
+              }
+              p = WriteHistogramLine(p, values, f, s, row, col_, thread_label, row_);
+            }
+          }
+          continue;
+        }
         for (; row_ < nrows; row_++, col_ = 0) {
           const Row& row = rows_[r0 + row_];
           const uint64_t ncols = s.col >= 0 ? 1 : row.len;

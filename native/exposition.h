@@ -14,6 +14,13 @@
 //   col >= 0, no labels:  name[{thread="t"}] value
 //   col >= 0, labels:     name{labels[,thread="t"]} value
 //   col -1 (per column):  name{label="c"[,thread="t"]} value      for every column c of the row
+//   histogram family (one series per entry; a row is VPP's [min_exp, bin 0, bin 1, ...]):
+//     name_bucket{[labels,][thread="t",]le="<bound>"} cumulative  for each finite bin
+//     name_bucket{[labels,][thread="t",]le="+Inf"} total
+//     name_count[{labels[,thread="t"]}] total                       text format only
+//   Bin j is finite when it is not the row's last bin and min_exp + j + 1 <= kHistogramMaxExp;
+//   its bound is the plan's le text for exponent min_exp + j + 1. The rest count only in +Inf.
+//   OpenMetrics 1.0 allows _count only together with _sum, which log2 bins do not give.
 // Values are u64 in decimal; above 2^53 they print as JavaScript prints the nearest double
 // (String(hi * 2 ** 32 + lo)): its shortest round-trip digits, padded with zeros.
 #pragma once
@@ -36,7 +43,11 @@ constexpr size_t kLayoutWords = 5;
 enum FamilyFlags : uint32_t {
   kNoThreadLabel = 1,  // process-wide values: never a thread label
   kExtraRow = 2,       // node vectors: only the first `threads` rows are real
+  kHistogram = 4,      // VPP log2 histograms: bucket lines per row (see above)
 };
+
+// Largest exponent of a finite histogram bound (statseg.h kHistogramMaxExp, the reader's copy).
+constexpr uint64_t kHistogramMaxExp = 64;
 
 struct Family {
   uint32_t series_begin;
@@ -61,11 +72,14 @@ class RenderPlan {
   // families: kFamilyWords per family (series_begin, series_end, name_off, name_len,
   // text_head_off, text_head_len, om_head_off, om_head_len, flags); series: kSeriesWords per
   // series (label_off, label_len, k, col as two's complement, word). Families must cover the
-  // series in order. Returns nullptr with a message when anything is out of range.
+  // series in order. le: 2 words (offset, length in the arena) per exponent 1..kHistogramMaxExp,
+  // the text of the bound 2^e - 1; needed only when a family has kHistogram (may be null
+  // otherwise). Returns nullptr with a message when anything is out of range.
   static std::shared_ptr<const RenderPlan> Build(const uint8_t* arena, size_t arena_len,
                                                  const uint32_t* families, size_t families_len,
                                                  const uint32_t* series, size_t series_len,
-                                                 uint32_t slots, std::string* err);
+                                                 uint32_t slots, const uint32_t* le, size_t le_len,
+                                                 std::string* err);
 
   uint32_t slots() const { return slots_; }
   size_t series_count() const { return series_.size(); }
@@ -83,6 +97,10 @@ class RenderPlan {
   // Per entry k: the largest word any series reads (to check against the snapshot's width), or
   // -1 when no series reads k.
   std::vector<int32_t> max_word_;
+  // Histogram bound texts by exponent (index 0 unused), and the longest.
+  uint32_t le_off_[kHistogramMaxExp + 1] = {};
+  uint32_t le_len_[kHistogramMaxExp + 1] = {};
+  size_t le_max_ = 0;
 };
 
 struct RenderOptions {
@@ -121,6 +139,12 @@ class Renderer {
   // Writes one line; `p` has at least LineBound bytes. Returns the end.
   uint8_t* WriteLine(uint8_t* p, const uint64_t* values, const Family& f, const Series& s,
                      const Row& row, uint64_t column, bool thread_label, uint32_t thread) const;
+  // Histogram rows: the bucket state of a row, its number of lines, and line `line` of it (lines
+  // must be written in order: the cumulative count moves on with each finite bucket).
+  void BeginHistogramRow(const uint64_t* values, const Row& row);
+  uint64_t HistogramLines() const { return hist_finite_ + (opts_.open_metrics ? 1 : 2); }
+  uint8_t* WriteHistogramLine(uint8_t* p, const uint64_t* values, const Family& f, const Series& s,
+                              const Row& row, uint64_t line, bool thread_label, uint32_t thread);
 
   std::shared_ptr<const RenderPlan> plan_;
   RenderOptions opts_;
@@ -136,6 +160,11 @@ class Renderer {
   uint32_t row_ = 0;
   uint64_t col_ = 0;
   bool header_done_ = false;
+  // The histogram row being written (set when its first line is due).
+  uint64_t hist_min_exp_ = 0;
+  uint64_t hist_finite_ = 0;
+  uint64_t hist_total_ = 0;
+  uint64_t hist_cum_ = 0;
   std::string pending_;  // the tail of a line that did not fit
   size_t pend_pos_ = 0;
   uint64_t bytes_ = 0;

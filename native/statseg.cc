@@ -372,8 +372,11 @@ Error Segment::CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, boo
       out->values.push_back(value);
       return Error{};
     case kCounterSimple:
-    case kHistogramLog2:
       return CopyCounterVector(value, 1, per_thread, -1, &out->values, &lay, budget);
+    case kHistogramLog2:
+      // Per thread the rows are copied as they are; summed, word 0 (min_exp) must not be added.
+      if (per_thread) return CopyCounterVector(value, 1, true, -1, &out->values, &lay, budget);
+      return CopyHistogramSummed(value, &out->values, &lay, budget);
     case kCounterCombined:
       return CopyCounterVector(value, 2, per_thread, -1, &out->values, &lay, budget);
     case kNameVector:
@@ -494,6 +497,92 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
     }
   }
   (*values)[start] = cols;
+  return Error{};
+}
+
+namespace {
+
+// Finite bins of a log2 histogram row with `bins` bins from `min_exp`: every bin but the last
+// (open-ended) whose upper bound 2^(min_exp + j + 1) is at most 2^kHistogramMaxExp.
+uint64_t FiniteBins(uint64_t min_exp, uint64_t bins) {
+  if (bins < 2 || min_exp >= kHistogramMaxExp) return 0;
+  return std::min(bins - 1, kHistogramMaxExp - min_exp);
+}
+
+}  // namespace
+
+// A HISTOGRAM_LOG2 entry (vlib/counter.h, vlib_validate_log2_histogram and
+// vlib_log2_histogram_bin_index in VPP): one row per thread, each [min_exp, bin 0, bin 1, ...];
+// bin j counts values below 2^(min_exp + j + 1) that are at least 2^(min_exp + j) (bin 0 also
+// everything smaller, 0 included), the last bin everything above. VPP writes the same min_exp into
+// every row, but nothing in the layout says so: rows are aligned by exponent. The summed row
+// starts at the smallest min_exp of a row with a finite bin; a row's finite bin j lands at
+// (its min_exp - that) + j, its last bin and any bin past 2^kHistogramMaxExp in the summed
+// row's last (open-ended) bin. Rows without bins add nothing; when no row has one, the summed row
+// is empty.
+Error Segment::CopyHistogramSummed(uint64_t data, std::vector<uint64_t>* values, EntryLayout* lay,
+                                   uint64_t* budget) const {
+  uint32_t nrows;
+  uint64_t rows_off;
+  if (!Vec(data, 8, &nrows, &rows_off)) {
+    return Fail(Code::kBadPointer, "histogram vector pointer is outside the mapping");
+  }
+  if (nrows > kMaxRows) {
+    return Fail(Code::kBadPointer, "histogram vector claims " + std::to_string(nrows) + " threads");
+  }
+  auto over = [] { return Fail(Code::kBadPointer, "histogram copies more than the segment holds"); };
+  if (!Charge(budget, uint64_t(nrows) * 8)) return over();
+  // min_exp and length are read once: the second pass must index with what the first computed,
+  // even if the segment changes in between (the epoch check then discards the result anyway).
+  struct Row {
+    uint64_t off;
+    uint64_t bins;
+    uint64_t min_exp;
+    uint64_t finite;
+  };
+  std::vector<Row> rows;
+  rows.reserve(nrows);
+  uint64_t low_any = UINT64_MAX;
+  uint64_t low_finite = UINT64_MAX;
+  for (uint32_t r = 0; r < nrows; r++) {
+    const uint64_t row = U64(rows_off + uint64_t(r) * 8);
+    if (row == 0) continue;
+    uint32_t len;
+    uint64_t off;
+    if (!Vec(row, 8, &len, &off)) {
+      return Fail(Code::kBadPointer, "histogram row pointer is outside the mapping");
+    }
+    if (!Charge(budget, uint64_t(len) * 8)) return over();
+    if (len < 2) continue;  // no bins (not validated yet, or min_exp only)
+    const uint64_t min_exp = U64(off);
+    const uint64_t bins = uint64_t(len) - 1;
+    rows.push_back(Row{off, bins, min_exp, FiniteBins(min_exp, bins)});
+    low_any = std::min(low_any, min_exp);
+    if (rows.back().finite > 0) low_finite = std::min(low_finite, min_exp);
+  }
+  lay->rows = 1;
+  lay->width = 1;
+  if (rows.empty()) {
+    values->push_back(0);
+    return Error{};
+  }
+  const uint64_t low = low_finite != UINT64_MAX ? low_finite : low_any;
+  uint64_t finite = 0;  // at most kHistogramMaxExp - low: finite <= kHistogramMaxExp - min_exp
+  for (const Row& h : rows) {
+    if (h.finite > 0) finite = std::max(finite, h.min_exp - low + h.finite);
+  }
+  if (!Charge(budget, (finite + 3) * 8)) return over();
+  values->push_back(finite + 2);
+  const size_t at = values->size();
+  values->resize(at + finite + 2, 0);
+  uint64_t* dst = values->data() + at;
+  dst[0] = low;
+  for (const Row& h : rows) {
+    for (uint64_t j = 0; j < h.bins; j++) {
+      const uint64_t to = j < h.finite ? h.min_exp - low + j : finite;
+      dst[1 + to] += U64(h.off + (1 + j) * 8);
+    }
+  }
   return Error{};
 }
 

@@ -23,6 +23,11 @@ constexpr size_t kEntrySize = 144;
 constexpr size_t kEntryNameOffset = 16;
 constexpr size_t kEntryNameMax = 128;
 
+// Log2 histogram bins whose upper bound is past 2^kHistogramMaxExp are folded into the last,
+// open-ended bin: VPP's values are u64 (its writer takes u32), so no value reaches them. The
+// renderer (native/exposition.h) and src/exporters/log2-histogram.ts use the same number.
+constexpr uint64_t kHistogramMaxExp = 64;
+
 enum EntryType : uint32_t {
   kIllegal = 0,
   kScalarIndex = 1,
@@ -95,6 +100,8 @@ struct Directory {
 //   rows:   number of rows that follow (1 when threads are summed)
 //   width:  u64 words per element (1 simple/scalar/histogram, 2 combined, 7 ring buffer header)
 // At `offset`, `rows` u64 row lengths come first (in elements), then the rows' elements.
+// A HISTOGRAM_LOG2 row is VPP's own: word 0 is the row's min_exp, then its bins. Summed, it is one
+// row in the same form over the threads' bins aligned by exponent (see CopyHistogramSummed).
 struct EntryLayout {
   uint32_t status;
   uint32_t type;
@@ -177,6 +184,8 @@ class Segment {
                   Snapshot* out, size_t slot, uint64_t* budget) const;
   Error CopyCounterVector(uint64_t data, uint32_t width, bool per_thread, int64_t column,
                           std::vector<uint64_t>* values, EntryLayout* lay, uint64_t* budget) const;
+  Error CopyHistogramSummed(uint64_t data, std::vector<uint64_t>* values, EntryLayout* lay,
+                            uint64_t* budget) const;
   Error CopyNameVector(uint64_t data, std::vector<std::string>* names,
                        std::vector<uint8_t>* present, uint64_t* budget) const;
   Error CopyRingBuffer(uint64_t data, std::vector<uint64_t>* values, EntryLayout* lay,

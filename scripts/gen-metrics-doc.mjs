@@ -15,12 +15,31 @@ const { EXPORTER_SKIPPED_SYMLINKS } = await import(path.join(root, 'dist/src/com
 const { API_FAMILIES } = await import(path.join(root, 'dist/src/exporters/api-families.js'));
 const { EventMetrics } = await import(path.join(root, 'dist/src/sink/metrics.js'));
 const { default: promClient } = await import(path.join(root, 'node_modules/prom-client/index.js'));
+const { createStatsSimulator } = await import(path.join(root, 'dist/src/sim/index.js'));
+const { renderPlan } = await import(path.join(root, 'dist/src/exporters/exposition.js'));
 
 const image = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-doc-')), 'statseg.bin');
 fs.writeFileSync(image, zlib.gunzipSync(fs.readFileSync(path.join(shared, 'fixtures/vpp-26.10/statseg.bin.gz'))));
 const client = new StatsClient({ filePath: image, skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS });
 const collected = await new StatsSource(client, { perThread: false }).collect();
 client.close();
+
+// The histogram example: the simulator's packet sizes (frozen, so the text is repeatable), summed
+// and per thread, through the exporter's own reader and renderer.
+const sim = createStatsSimulator({ interfaces: 4, workers: 1, rate: 0, seed: 1, histograms: true });
+fs.writeFileSync(image, sim.image());
+await sim.stop();
+const histogramExample = async (perThread) => {
+  const c = new StatsClient({ filePath: image, skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS });
+  const got = await new StatsSource(c, { perThread }).collect();
+  let text = '';
+  for (const chunk of renderPlan(got.plan, got.view, { perThread, openMetrics: false, threads: got.threads })) text += chunk;
+  got.release();
+  c.close();
+  return text.split('\n').filter((l) => /^(# (HELP|TYPE) )?vpp_sim_rx_packet_bytes[_ {]/.test(l)).join('\n');
+};
+const summedExample = await histogramExample(false);
+const perThreadExample = (await histogramExample(true)).split('\n').filter((l) => l.includes('thread="1"')).join('\n');
 fs.rmSync(path.dirname(image), { recursive: true });
 
 const esc = (s) => s.replace(/\|/g, '\\|');
@@ -51,10 +70,72 @@ Every stat path the catalog does not name still comes out, so no counter is lost
 | scalar or gauge \`/a/b-c\` | gauge \`vpp_a_b_c\` |
 | simple counter vector \`/a/b\` | counter \`vpp_a_b_total{index="<i>"}\` |
 | combined counter vector \`/a/b\` | counters \`vpp_a_b_packets_total\`, \`vpp_a_b_bytes_total\` with \`index\` |
+| log2 histogram \`/a/b\` | histogram \`vpp_a_b\` (see [Log2 histograms](#log2-histograms)) |
 | name vector, ring buffer | not a metric (counted in \`vpp_exporter_stats_unexported\`) |
 
 Names are sanitised to \`[a-zA-Z0-9_:]\`; a path whose metric name is already taken is logged and
-counted in \`vpp_exporter_stats_unexported\` rather than merged.
+counted in \`vpp_exporter_stats_unexported\` rather than merged. A histogram also needs
+\`<name>_bucket\`, \`<name>_count\` and \`<name>_sum\` free: when another family has one of them,
+the histogram is the one left out.
+
+## Log2 histograms
+
+VPP's \`STAT_DIR_TYPE_HISTOGRAM_LOG2\` entries become Prometheus histograms under the generic name.
+VPP 26.10's own segment has none (no plugin of that build registers one); plugins make them with
+\`vlib_validate_log2_histogram\`, and \`vpp-exporter sim --histograms\` (and the demo) adds two.
+
+What VPP writes (\`src/vlib/counter.h\`, \`counter.c\`; vpp-papi's \`vpp_stats.py\` reads it alike):
+one row per thread, \`[min_exp, bin 0, ..., bin n-1]\`. A value v goes to bin
+\`floor(log2 v) - min_exp\`: bin j counts \`2^(min_exp+j) <= v < 2^(min_exp+j+1)\`, bin 0 also every
+smaller value (0 included), and values past the last bin are clamped into it.
+
+How it is exported:
+
+- \`<name>_bucket{le="<2^(min_exp+j+1) - 1>"}\`, cumulative, for every bin but the last. The values
+  are integers (VPP's writer takes a u32), so "below 2^e" is exactly "at most 2^e - 1": the bound is
+  exact, not rounded up to the next power of two. (VPP's own exporter, \`src/vpp/app/dump_metrics.c\`,
+  labels each bin with its lower bound, 2^(min_exp+j), so its buckets also count values up to twice
+  their \`le\`.)
+- \`le="+Inf"\`: every bin. The last bin counts only here: the clamp makes it open-ended. (VPP 26.10's
+  clamp counts the min_exp word as a bin, so it increments one word past the row, where no reader
+  sees it; the last visible bin then holds only its own power of two, which +Inf covers as well.
+  A finite bound for it would be false once VPP fixes that.) Bins whose bound would pass 2^64 also
+  count only in +Inf.
+- \`le\` values are written as OpenMetrics 1.0 wants them ("Canonical Numbers": Go's \`%g\` with
+  \`.0\` added), in both formats: \`1.0\`, \`3.0\`, ..., \`524287.0\`, \`1.048575e+06\`. Prometheus 3
+  rewrites \`le\` to this text on ingestion whatever the format (3.15.1 turns a scraped \`le="1048575"\`
+  into \`1.048575e+06\`), so the series are the same across formats and Prometheus versions.
+- **No \`_sum\`.** Log2 bins do not give the sum of the values: a bin spans a factor of two, so any
+  sum written would be a guess (VPP's own exporter writes the sum of the lower bounds), and
+  \`rate(_sum) / rate(_count)\` would be a wrong average presented as a measurement. Without a sum,
+  OpenMetrics 1.0 allows no \`_count\` either ("if and only if a Sum Value is present ... _count"):
+  \`<name>_count\` is in the Prometheus text format only. \`le="+Inf"\` is the count in both, and
+  \`histogram_quantile()\` needs only the buckets.
+- Threads are summed by default. VPP stores the same min_exp in every thread's row, but nothing in
+  the layout promises it, so the reader adds rows by exponent: the sum starts at the smallest
+  min_exp of a row with a finite bin, a row's bin j lands at (its min_exp - that) + j, its last bin
+  in the sum's last bin. A thread whose min_exp is larger thus contributes its bin 0 (which holds
+  everything below its bound) at that bound: the buckets stay cumulative and never count a value
+  below a bound it may exceed. With \`--per-thread\` every thread's row is exported as it is, with
+  its own min_exp, labelled \`thread\`.
+- A row without bins (not validated yet, or only min_exp) exports \`le="+Inf"\` 0 (and \`_count 0\`).
+- For exporters that need values (OTLP), \`visitHistograms\` (\`src/exporters/log2-histogram.ts\`)
+  gives each series as an explicit-bucket point: finite upper bounds (inclusive) and per-bucket
+  counts, not cumulative, the last one above the last bound. The OTLP push does not send
+  histograms yet.
+
+Example, from the simulator (\`/sim/rx-packet-bytes\`: the size of every received packet, 4
+interfaces, 1 worker, frozen), summed:
+
+\`\`\`
+${summedExample}
+\`\`\`
+
+and with \`--per-thread\`, the worker's row:
+
+\`\`\`
+${perThreadExample}
+\`\`\`
 
 ## VPP families
 

@@ -32,7 +32,7 @@ const COMMAND_FLAGS: Record<string, (keyof typeof OPTIONS)[]> = {
   routes: ['config', 'control.url', 'control.listen-address', 'control.token-file', 'direct', 'api-socket', 'stats-socket', 'json', 'log.level'],
   interfaces: ['config', 'control.url', 'control.listen-address', 'control.token-file', 'direct', 'api-socket', 'stats-socket', 'json', 'log.level'],
   stats: ['config', 'stats-socket', 'stats-file', 'json', 'per-thread', 'log.level'],
-  sim: ['config', 'stats-socket', 'api-socket', 'flap-interval', 'interfaces', 'workers', 'rate', 'seed', 'log.level'],
+  sim: ['config', 'stats-socket', 'api-socket', 'flap-interval', 'interfaces', 'workers', 'rate', 'seed', 'histograms', 'log.level'],
   demo: ['config', 'stats-socket', 'web.listen-address', 'web.config.file', 'per-thread', 'interfaces', 'workers', 'rate', 'seed', 'flap-interval',
     'events', 'events.file', 'spool.dir', 'spool.max-bytes', 'kafka.brokers', 'kafka.client-id', 'kafka.topic.link-events', 'kafka.topic.config-actions', 'kafka.topic.interface-state', 'kafka.tls', 'kafka.tls.ca-file', 'kafka.tls.cert-file', 'kafka.tls.key-file', 'kafka.tls.insecure-skip-verify', 'kafka.sasl.mechanism', 'kafka.sasl.username', 'kafka.sasl.password-file', 'kafka.compression', 'kafka.create-topics', 'kafka.partitions', 'kafka.replication-factor',
     'control.listen-address', 'control.public-reads', 'control.rate-limit', 'control.rate-burst', 'control.body-limit', 'control.request-timeout',

@@ -76,6 +76,7 @@ export const OPTIONS = {
   'rate': { kind: 'int', default: 1000, min: 0, max: 1e9, help: 'packets/s per interface; 0 freezes every counter' },
   'seed': { kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, help: 'seed for a repeatable simulation' },
   'flap-interval': { kind: 'duration-ms', default: 0, min: 0, max: 86_400_000, help: 'simulated link flap interval (0: none)' },
+  'histograms': { kind: 'bool', default: false, help: 'simulated log2 histograms of rx packet sizes and vector sizes (/sim/rx-*; the demo always has them)' },
   'json': { kind: 'bool', default: false, help: 'print JSON' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -102,6 +103,7 @@ export interface Config {
   readonly rate: number;
   readonly seed: number;
   readonly 'flap-interval': number;
+  readonly histograms: boolean;
   readonly json: boolean;
   readonly 'otlp.endpoint': string | undefined;
   readonly 'otlp.protocol': 'http/protobuf' | 'grpc';

@@ -386,7 +386,7 @@ void Check(bool ok, const char* what) {
 // The reader's output must follow the contract in statseg.h, or the addon would index past it,
 // and stay within the snapshot's copy budget (twice the mapping + 4 KiB per requested entry), or a
 // corrupt segment could exhaust memory.
-void CheckSnapshot(const std::vector<uint32_t>& idx, const Snapshot& s, size_t size) {
+void CheckSnapshot(const std::vector<uint32_t>& idx, const Snapshot& s, size_t size, bool per_thread) {
   Check(s.layout.size() == idx.size(), "layout size != requested entries");
   Check(s.names.size() == idx.size() && s.name_present.size() == idx.size(),
         "names size != requested entries");
@@ -403,6 +403,8 @@ void CheckSnapshot(const std::vector<uint32_t>& idx, const Snapshot& s, size_t s
     if (l.type == statseg::kNameVector) {
       Check(s.names[k].size() == s.name_present[k].size(), "names / name_present differ");
     }
+    const bool summed_histogram = l.type == statseg::kHistogramLog2 && !per_thread;
+    Check(!summed_histogram || (l.rows == 1 && l.width == 1), "summed histogram is not one row");
     if (l.rows == 0) continue;
     Check(l.width >= 1 && l.width <= 7, "bad width");
     Check(l.rows <= s.values.size() - l.offset, "row lengths past the values");
@@ -411,6 +413,11 @@ void CheckSnapshot(const std::vector<uint32_t>& idx, const Snapshot& s, size_t s
       const uint64_t len = s.values[l.offset + r];
       Check(len <= (s.values.size() - end) / l.width, "row past the values");
       end += len * l.width;
+    }
+    if (summed_histogram) {
+      // [min_exp, at most kHistogramMaxExp finite bins, the open bin], or empty.
+      const uint64_t len = s.values[l.offset];
+      Check(len == 0 || (len >= 2 && len <= statseg::kHistogramMaxExp + 2), "summed histogram row length");
     }
   }
 }
@@ -494,7 +501,7 @@ void Exercise(std::unique_ptr<uint8_t[]> buf, size_t size, uint8_t flags) {
     Snapshot s;
     Error e = seg->TakeSnapshot(idx, o, &s);
     if (e.ok()) {
-      CheckSnapshot(idx, s, size);
+      CheckSnapshot(idx, s, size, per_thread != 0);
       Check(s.layout[dir_len].status == uint32_t(Code::kInvalidArg), "out-of-range index accepted");
     } else {
       Check(e.code == Code::kBadPointer || e.code == Code::kBusy || e.code == Code::kStale,

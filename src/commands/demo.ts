@@ -70,6 +70,8 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
     workers: config.workers,
     rate: config.rate,
     seed: config.seed,
+    // Log2 histograms (rx packet sizes, vectors per dispatch), which VPP 26.10 itself does not register.
+    histograms: true,
     socketPath,
     apiSocketPath,
     flapIntervalMs: config['flap-interval'],
@@ -90,6 +92,7 @@ export async function runDemo(config: Config, statsSocketGiven: boolean): Promis
     `vpp-exporter demo\n` +
       `  simulated VPP: ${config.interfaces} interfaces, ${config.workers} worker(s), ${config.rate} packets/s per interface\n` +
       `  metrics:       ${exporter.url}   (try: curl -s ${exporter.url} | grep vpp_interface_rx_packets_total)\n` +
+      `                 (a log2 histogram: curl -s ${exporter.url} | grep vpp_sim_rx_packet_bytes)\n` +
       `  control API:   ${api.controlUrl}   token ${token}\n` +
       `                 (try: curl -s -H 'Authorization: Bearer ${token}' ${api.controlUrl}/interfaces)\n` +
       `  link events:   ${api.eventsTo}   (flap a link: --flap-interval 5s, or PUT /interfaces/loop0 {"admin_up": false})\n` +

@@ -11,6 +11,7 @@ export async function runSimCommand(config: Config, withApi = false): Promise<nu
     workers: config.workers,
     rate: config.rate,
     seed: config.seed,
+    histograms: config.histograms,
     socketPath: config['stats-socket'],
     ...(withApi ? { apiSocketPath: config['api-socket'], flapIntervalMs: config['flap-interval'] } : {}),
   });

@@ -3,17 +3,22 @@
  * change under VPP's lock, so with the epoch), then rendered from every snapshot's dense arrays.
  *
  * Known paths get their own families (interfaces, nodes, errors, buffer pools, memory heaps,
- * system scalars); every other scalar, gauge and counter vector comes out under the generic
- * mapping (docs/metrics.md), so no counter is lost. What cannot be a metric (name vectors, ring
- * buffers, aliases) is listed in `unexported` with the reason.
+ * system scalars); every other scalar, gauge, counter vector and log2 histogram comes out under
+ * the generic mapping (docs/metrics.md), so no counter is lost. What cannot be a metric (name
+ * vectors, ring buffers, aliases) is listed in `unexported` with the reason.
  */
 import type { DirectoryIndex, StatEntry } from '../stats/index.js';
 import { StatType } from '../stats/index.js';
 import { labelBody, sanitizeMetricName } from './names.js';
 
-export type MetricType = 'counter' | 'gauge';
+export type MetricType = 'counter' | 'gauge' | 'histogram';
 
-/** One metric family; series i reads column col[i], word word[i] of snapshot entry k[i]. */
+/**
+ * One metric family; series i reads column col[i], word word[i] of snapshot entry k[i]. A
+ * histogram family (a VPP log2 histogram) has one series per entry (col 0, word 0) that reads the
+ * entry's rows whole: each is [min_exp, bins...], turned into buckets per snapshot, since min_exp
+ * is data (log2-histogram.ts: the exposition lines, and OTLP-ready bounds and counts).
+ */
 export interface Family {
   name: string;
   help: string;
@@ -282,6 +287,14 @@ export function buildPlan(input: PlanInput): Plan {
     }
     // The generic mapping: the path, sanitised, under vpp_.
     const base = 'vpp_' + sanitizeMetricName(p);
+    if (e.type === StatType.HISTOGRAM_LOG2) {
+      if (families.has(base)) {
+        unexported.push({ path: p, reason: `metric name ${base} already taken` });
+        continue;
+      }
+      family(base, () => new FamilyBuilder(base, `VPP log2 histogram ${p}: bucket le="2^e - 1" counts the values below 2^e.`, 'histogram', p, [])).add(kOf(e), 0, 0, '');
+      continue;
+    }
     if (scalar) {
       if (families.has(base)) {
         unexported.push({ path: p, reason: `metric name ${base} already taken` });
@@ -305,10 +318,41 @@ export function buildPlan(input: PlanInput): Plan {
     }
     unexported.push({ path: p, reason: `type ${e.type} has no metric mapping` });
   }
+  dropClashingHistograms(families, unexported);
   return {
     epoch: index.epoch,
     slots: Uint32Array.from(slots),
     families: [...families.values()].map((f) => f.build()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     unexported,
   };
+}
+
+/** The names a family's samples and headers use, in either exposition format. */
+function namesOf(f: FamilyBuilder): string[] {
+  if (f.type === 'histogram') return [f.name, `${f.name}_bucket`, `${f.name}_count`, `${f.name}_sum`];
+  if (f.type === 'counter') return [f.name, f.name.replace(/_total$/, '')];
+  return [f.name];
+}
+
+/**
+ * A histogram's samples are named <name>_bucket and <name>_count, which another path's family
+ * can also be called (a scalar /a/bucket beside a histogram /a): such a histogram is left out, in
+ * directory order, and listed as unexported rather than interleaved with the other family. Slots
+ * it took stay in the plan (read but not rendered); clashes need odd VPP paths and are rare.
+ */
+function dropClashingHistograms(families: Map<string, FamilyBuilder>, unexported: { path: string; reason: string }[]): void {
+  const histograms = [...families.values()].filter((f) => f.type === 'histogram');
+  if (histograms.length === 0) return;
+  const owned = new Set<string>();
+  for (const f of families.values()) if (f.type !== 'histogram') for (const n of namesOf(f)) owned.add(n);
+  for (const h of histograms) {
+    const names = namesOf(h);
+    const clash = names.find((n) => owned.has(n));
+    if (clash !== undefined) {
+      families.delete(h.name);
+      unexported.push({ path: h.source, reason: `histogram ${h.name}: the name ${clash} is already taken` });
+      continue;
+    }
+    for (const n of names) owned.add(n);
+  }
 }

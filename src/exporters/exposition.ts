@@ -5,7 +5,8 @@
  * it and yield to the event loop between chunks. No object is made per series.
  *
  * Formats: Prometheus text 0.0.4, and OpenMetrics 1.0 (counter families named without _total,
- * samples with it, a closing # EOF).
+ * samples with it, a closing # EOF). VPP's log2 histograms become histogram families: cumulative
+ * _bucket lines, +Inf and (text format only) _count, see log2-histogram.ts.
  *
  * Two renderers with byte-identical output: renderPlan (JavaScript, the reference) and
  * renderNative, which /metrics uses. For the native one the plan is compiled once per epoch into
@@ -17,6 +18,7 @@ import type { Family, Plan } from './catalog.js';
 import type { SnapshotView } from '../stats/index.js';
 import { native, StatsError, type NativeRenderPlan, type NativeRenderer } from '../native/index.js';
 import { escapeHelp } from './names.js';
+import { HISTOGRAM_MAX_EXP, histogramRowText, LE_TEXT } from './log2-histogram.js';
 
 export const CHUNK = 64 * 1024;
 
@@ -96,7 +98,9 @@ export function* renderPlan(plan: Plan, view: SnapshotView, opts: RenderOptions)
         const thread = threadLabel ? `thread="${r - r0}"` : '';
         const start = rows.start[r];
         const len = rows.len[r];
-        if (col >= 0) {
+        if (f.type === 'histogram') {
+          out += histogramRowText(f.name, labels === '' ? thread : thread === '' ? labels : `${labels},${thread}`, u32, start, len, opts.openMetrics);
+        } else if (col >= 0) {
           const v = col < len ? valueAt(u32, start + col * width + word) : '0';
           const body = labels === '' ? thread : thread === '' ? labels : `${labels},${thread}`;
           out += body === '' ? `${f.name} ${v}\n` : `${f.name}{${body}} ${v}\n`;
@@ -121,6 +125,7 @@ export function* renderPlan(plan: Plan, view: SnapshotView, opts: RenderOptions)
  * Calls `visit` for every sample of the plan (the same series renderPlan writes), for exporters
  * that need values rather than text (OTLP). `column` is the expanded column for families whose
  * series are one per column (col -1), else -1; `thread` is the row when per thread, else -1.
+ * Histogram families are not samples: visitHistograms (log2-histogram.ts) gives their points.
  */
 export function visitSamples(
   plan: Plan,
@@ -133,6 +138,7 @@ export function visitSamples(
   const u32 = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
   const num = (pos: number): number => u32[pos * 2] + u32[pos * 2 + 1] * 4294967296;
   for (const f of plan.families) {
+    if (f.type === 'histogram') continue;
     for (let i = 0; i < f.k.length; i++) {
       const k = f.k[i];
       const r0 = rows.first[k];
@@ -160,6 +166,7 @@ const FAMILY_WORDS = 9;
 const SERIES_WORDS = 5;
 const NO_THREAD_LABEL = 1;
 const EXTRA_ROW = 2;
+const HISTOGRAM = 4;
 
 /** Native render plans, one per Plan (so per directory epoch); dropped with the Plan. */
 const compiled = new WeakMap<Plan, NativeRenderPlan>();
@@ -213,7 +220,7 @@ export function compileNativePlan(plan: Plan): NativeRenderPlan {
     families[w + 5] = lengths[text]!;
     families[w + 6] = offsets[om]!;
     families[w + 7] = lengths[om]!;
-    families[w + 8] = (f.noThreadLabel ? NO_THREAD_LABEL : 0) | (f.extraRow ? EXTRA_ROW : 0);
+    families[w + 8] = (f.noThreadLabel ? NO_THREAD_LABEL : 0) | (f.extraRow ? EXTRA_ROW : 0) | (f.type === 'histogram' ? HISTOGRAM : 0);
     const ids = new Uint32Array(f.k.length);
     for (let i = 0; i < f.k.length; i++, at++) {
       const text = f.labels[i];
@@ -229,11 +236,21 @@ export function compileNativePlan(plan: Plan): NativeRenderPlan {
     prevLabels = f.labels;
     prevIds = ids;
   });
+  // Histogram bounds: the le text of 2^e - 1 for every exponent, only when a family needs them.
+  let le: Uint32Array | undefined;
+  if (plan.families.some((f) => f.type === 'histogram')) {
+    le = new Uint32Array(2 * HISTOGRAM_MAX_EXP);
+    for (let e = 1; e <= HISTOGRAM_MAX_EXP; e++) {
+      const id = intern(LE_TEXT[e]);
+      le[2 * (e - 1)] = offsets[id]!;
+      le[2 * (e - 1) + 1] = lengths[id]!;
+    }
+  }
   // Each text is encoded on its own (a lone surrogate becomes U+FFFD, as when the JavaScript
   // renderer's string is written to the socket).
   const arena = Buffer.allocUnsafe(arenaLen);
   texts.forEach((t, i) => arena.write(t, offsets[i], lengths[i], 'utf8'));
-  rp = new (native().RenderPlan)(arena, families, series, plan.slots.length);
+  rp = new (native().RenderPlan)(arena, families, series, plan.slots.length, le);
   compiled.set(plan, rp);
   return rp;
 }

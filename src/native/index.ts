@@ -139,7 +139,8 @@ export interface NativeAddon {
     probeSocketAsync(path: string): Promise<number>;
   };
   SharedSegment: new (size: number) => NativeSharedSegment;
-  RenderPlan: new (arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number) => NativeRenderPlan;
+  /** le: per exponent 1..64 the arena offset and length of the bound's text (histogram families need it). */
+  RenderPlan: new (arena: Uint8Array, families: Uint32Array, series: Uint32Array, slots: number, le?: Uint32Array) => NativeRenderPlan;
   setErrorClass(cls: new (code: string, message: string) => Error): void;
   codes: string[];
 }

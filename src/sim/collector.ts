@@ -14,6 +14,7 @@
 import type { NODE_COUNTERS } from './catalog.js';
 import type { CounterVector } from './counter-vector.js';
 import type { HeapStats } from './heap.js';
+import type { Log2Histogram } from './log2-histogram.js';
 import type { Prng } from './prng.js';
 import type { SegmentWriter } from './segment-writer.js';
 import type { Traffic } from './traffic.js';
@@ -38,6 +39,8 @@ export interface CollectorTargets {
   /** `base` is what the gauges are published around (with a little jitter); scenarios may change it. */
   bufferPools: readonly { cached: number; used: number; available: number; base: { cached: number; used: number; available: number } }[];
   interfaceCount(): number;
+  /** Log2 histograms of the receive path's packets per dispatch, per worker. */
+  rxVectorSizes: readonly Log2Histogram[];
 }
 
 const CPU_HZ = 2.5e9;
@@ -131,6 +134,8 @@ export class Collector {
         this.addNode(r, i, vectors, c, clocks, 0);
       };
       for (const [node, share, cpp] of RX_PATH) count(node, tot[share][r], cpp);
+      // ethernet-input's dispatches of this run: tot.rx[r] packets in vectors of vsize.
+      if (tot.rx[r] > 0) for (const h of this.t.rxVectorSizes) h.observe(r, vsize, Math.ceil(tot.rx[r] / vsize));
       for (const [out, perThread] of tot.txByOutputNode) {
         count(out, perThread[r], 20);
         count(this.t.txNodeOf(out), perThread[r], 60);

@@ -23,7 +23,9 @@ export { TORTURE_ENTRY, TORTURE_COUNTERS } from './torture.js';
 export { requiredSegmentSize } from './segment-size.js';
 export { createDefaultTopology, hardwareInterfaceCount } from './topology.js';
 export type { DeviceClass } from './catalog.js';
-export { resolveStatsSimulatorOptions, type StatsSimulatorOptions } from './options.js';
+export { resolveStatsSimulatorOptions, DEFAULT_HISTOGRAMS, type StatsSimulatorOptions, type HistogramSpec, type HistogramSource } from './options.js';
+export { Log2Histogram } from './log2-histogram.js';
+export { summedHistogram } from './truth.js';
 export type { TruthOptions, ExpectedEntry } from './truth.js';
 export { startApiServer, type ApiServer, type ApiServerOptions } from './api/index.js';
 
@@ -92,11 +94,17 @@ function buildStatsSimulator(o: ResolvedStatsSimulatorOptions): StatsSimulatorHa
   const expected = { interfaces: o.interfaces + 1, hardwareInterfaces: hardwareInterfaceCount(o.interfaces) };
   const size =
     o.segmentSize ??
-    requiredSegmentSize({ ...expected, threads: o.workers + 1, perNodeCounters: o.perNodeCounters, torture: o.tortureHz > 0 });
+    requiredSegmentSize({
+      ...expected,
+      threads: o.workers + 1,
+      perNodeCounters: o.perNodeCounters,
+      torture: o.tortureHz > 0,
+      histogramBins: o.histograms.map((h) => h.bins),
+    });
   const segment: NativeSharedSegment = new (native().SharedSegment)(size);
   let stats: StatsSim;
   try {
-    stats = new StatsSim(segment.buffer, model, { workers: o.workers, seed: o.seed, perNodeCounters: o.perNodeCounters, expected });
+    stats = new StatsSim(segment.buffer, model, { workers: o.workers, seed: o.seed, perNodeCounters: o.perNodeCounters, expected, histograms: o.histograms });
     createDefaultTopology(model, o.interfaces);
     stats.warmUp();
     if (o.tortureHz > 0) stats.enableTorture();

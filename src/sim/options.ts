@@ -2,7 +2,34 @@
  * The stats simulator's options, validated in one place: the CLI (`vpp-exporter sim`), the demo
  * and tests all pass through here, and a bad value is a RangeError that says which and why.
  */
-import { PAGE_SIZE } from './segment-layout.js';
+import { MAX_HISTOGRAM_BINS } from './log2-histogram.js';
+import { ENTRY_NAME_MAX_BYTES, PAGE_SIZE } from './segment-layout.js';
+
+/** What a simulated log2 histogram observes. */
+export type HistogramSource =
+  /** The size in bytes of every received packet, in the row of the thread that polls it, with the traffic. */
+  | 'rx-packet-bytes'
+  /** Packets per dispatch of the receive path (ethernet-input's vectors per call), per worker, each collector run. */
+  | 'rx-vector-size';
+
+/** A STAT_DIR_TYPE_HISTOGRAM_LOG2 entry of the simulated VPP. */
+export interface HistogramSpec {
+  /** Stat path, e.g. /sim/rx-packet-bytes. */
+  name: string;
+  source: HistogramSource;
+  /** min_exp of every thread's row, or one per thread (workers + 1): VPP uses one, readers must not rely on it. */
+  minExp: number | readonly number[];
+  /** Bins after min_exp (VPP's num_bins); 0 leaves rows that hold min_exp only. */
+  bins: number;
+}
+
+/** The histograms `histograms: true` (and `--histograms`) adds. */
+export const DEFAULT_HISTOGRAMS: readonly HistogramSpec[] = [
+  // 64-byte frames and up: bins 64..127, 128..255, ... 32768..65535, then 65536 and more.
+  { name: '/sim/rx-packet-bytes', source: 'rx-packet-bytes', minExp: 6, bins: 11 },
+  // 1 (and 0), 2..3, 4..7, ... 128..255, then 256 (VPP's largest frame).
+  { name: '/sim/rx-vector-size', source: 'rx-vector-size', minExp: 0, bins: 9 },
+];
 
 export interface StatsSimulatorOptions {
   /** Interfaces besides local0 (a realistic mix, see topology.ts). */
@@ -29,10 +56,14 @@ export interface StatsSimulatorOptions {
   apiSocketPath?: string;
   /** A simulated link flap every this many ms on the API side (0 = none, the default). */
   flapIntervalMs?: number;
+  /** Log2 histogram entries: true for DEFAULT_HISTOGRAMS, or a list. None by default (VPP 26.10 registers none). */
+  histograms?: boolean | readonly HistogramSpec[];
 }
 
 export interface ResolvedStatsSimulatorOptions
-  extends Required<Omit<StatsSimulatorOptions, 'socketPath' | 'segmentSize' | 'apiSocketPath' | 'flapIntervalMs'>> {
+  extends Required<Omit<StatsSimulatorOptions, 'socketPath' | 'segmentSize' | 'apiSocketPath' | 'flapIntervalMs' | 'histograms'>> {
+  /** With every min_exp given per thread. */
+  histograms: { name: string; source: HistogramSource; minExp: number[]; bins: number }[];
   socketPath: string | undefined;
   /** Present only when given (the API side is optional). */
   apiSocketPath?: string;
@@ -49,8 +80,10 @@ const MAX_SOCKET_PATH_BYTES = 107;
 
 const KNOWN = new Set<string>([
   'interfaces', 'workers', 'rate', 'seed', 'socketPath', 'heartbeatMs', 'tickMs', 'tortureHz', 'segmentSize', 'perNodeCounters',
-  'apiSocketPath', 'flapIntervalMs',
+  'apiSocketPath', 'flapIntervalMs', 'histograms',
 ]);
+const HISTOGRAM_KEYS = new Set(['name', 'source', 'minExp', 'bins']);
+const HISTOGRAM_SOURCES = new Set<string>(['rx-packet-bytes', 'rx-vector-size']);
 
 export function resolveStatsSimulatorOptions(opts: StatsSimulatorOptions): ResolvedStatsSimulatorOptions {
   if (typeof opts !== 'object' || opts === null) throw new RangeError('simulator options must be an object');
@@ -86,9 +119,11 @@ export function resolveStatsSimulatorOptions(opts: StatsSimulatorOptions): Resol
   if (opts.perNodeCounters !== undefined && typeof opts.perNodeCounters !== 'boolean') {
     throw new RangeError('perNodeCounters must be true or false');
   }
+  const workers = int('workers', opts.workers, 0, MAX_WORKERS);
   return {
     interfaces: int('interfaces', opts.interfaces, 0, MAX_INTERFACES),
-    workers: int('workers', opts.workers, 0, MAX_WORKERS),
+    workers,
+    histograms: resolveHistograms(opts.histograms, workers + 1, int),
     rate: num('rate', opts.rate, 0, 1e9),
     seed: int('seed', opts.seed, 0, 0xffff_ffff),
     heartbeatMs: int('heartbeatMs', opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, 1, 3_600_000),
@@ -100,4 +135,34 @@ export function resolveStatsSimulatorOptions(opts: StatsSimulatorOptions): Resol
     ...(apiSocketPath !== undefined ? { apiSocketPath } : {}),
     ...(opts.flapIntervalMs !== undefined ? { flapIntervalMs: int('flapIntervalMs', opts.flapIntervalMs, 0, 86_400_000) } : {}),
   };
+}
+
+function resolveHistograms(
+  given: StatsSimulatorOptions['histograms'],
+  threads: number,
+  int: (name: string, v: unknown, min: number, max: number) => number,
+): ResolvedStatsSimulatorOptions['histograms'] {
+  if (given === undefined || given === false) return [];
+  const specs = given === true ? DEFAULT_HISTOGRAMS : given;
+  if (!Array.isArray(specs)) throw new RangeError('histograms must be true, false or a list of histograms');
+  const names = new Set<string>();
+  return specs.map((h: HistogramSpec, i) => {
+    const at = `histograms[${i}]`;
+    if (typeof h !== 'object' || h === null) throw new RangeError(`${at} must be an object`);
+    for (const k of Object.keys(h)) if (!HISTOGRAM_KEYS.has(k)) throw new RangeError(`unknown key "${k}" in ${at}`);
+    if (typeof h.name !== 'string' || !h.name.startsWith('/') || Buffer.byteLength(h.name) > ENTRY_NAME_MAX_BYTES) {
+      throw new RangeError(`${at}.name must be a stat path starting with / of at most ${ENTRY_NAME_MAX_BYTES} bytes`);
+    }
+    if (names.has(h.name)) throw new RangeError(`${at}.name ${h.name} is used twice`);
+    names.add(h.name);
+    if (!HISTOGRAM_SOURCES.has(h.source)) throw new RangeError(`${at}.source must be one of ${[...HISTOGRAM_SOURCES].join(', ')}`);
+    const minExp = Array.isArray(h.minExp) ? h.minExp : Array.from({ length: threads }, () => h.minExp as number);
+    if (minExp.length !== threads) throw new RangeError(`${at}.minExp must be one number or one per thread (${threads}), got ${minExp.length}`);
+    return {
+      name: h.name,
+      source: h.source,
+      minExp: minExp.map((e: unknown, t: number) => int(`${at}.minExp[${t}]`, e, 0, 0xffff_ffff)),
+      bins: int(`${at}.bins`, h.bins, 0, MAX_HISTOGRAM_BINS),
+    };
+  });
 }

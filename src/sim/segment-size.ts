@@ -17,6 +17,8 @@ export interface TopologySize {
   threads: number;
   perNodeCounters: boolean;
   torture: boolean;
+  /** Bins of each log2 histogram entry. */
+  histogramBins?: readonly number[];
 }
 
 export interface Capacity {
@@ -40,7 +42,7 @@ export function plannedCapacity(t: TopologySize): Capacity {
   const interfaces = t.interfaces + spareInterfaces;
   const nodes = BASE_NODES.length + 2 * (t.hardwareInterfaces + spareHw);
   const errors = BASE_ERRORS.length + ERRORS_PER_HW * (t.hardwareInterfaces + spareHw);
-  const entries = FIXED_ENTRIES + errors + 17 * interfaces + (t.perNodeCounters ? 4 * nodes : 0);
+  const entries = FIXED_ENTRIES + errors + 17 * interfaces + (t.perNodeCounters ? 4 * nodes : 0) + (t.histogramBins?.length ?? 0);
   return { interfaces, nodes, errors, entries };
 }
 
@@ -65,6 +67,7 @@ export function requiredSegmentSize(t: TopologySize): number {
   // Name vectors: 8 bytes per pointer, and each string vector within 64 bytes (names are short).
   bytes += 2 * 64 + 8 * (c.interfaces + c.nodes) + 64 * (c.interfaces + c.nodes);
   if (t.torture) bytes += 2 * counterVectorBytes(T, TORTURE_COUNTERS, 1);
+  for (const bins of t.histogramBins ?? []) bytes += counterVectorBytes(T, bins + 1, 1);
   // Small vectors (/mem, per-worker rates) and allocator slack.
   bytes += 256 * 1024;
   const total = Math.ceil((bytes * 1.1 + MIB) / MIB) * MIB;

@@ -8,6 +8,7 @@
  */
 import { CounterVector, type CounterKind } from './counter-vector.js';
 import { Directory } from './directory.js';
+import { Log2Histogram } from './log2-histogram.js';
 import { NameVector } from './name-vector.js';
 import { SegmentLock } from './segment-lock.js';
 import { SegmentMemory } from './segment-memory.js';
@@ -79,6 +80,16 @@ export class SegmentWriter {
       const type = kind === 'simple' ? StatType.COUNTER_VECTOR_SIMPLE : StatType.COUNTER_VECTOR_COMBINED;
       v.slot = this.directory.add(type, name, v.pointer);
       return v;
+    });
+  }
+
+  /** A HISTOGRAM_LOG2 entry: one row per element of `minExp` (that row's min_exp), `bins` bins each. */
+  addHistogramLog2(name: string, minExp: readonly number[], bins: number): Log2Histogram {
+    return this.change(() => {
+      this.directory.reserve(1);
+      const h = new Log2Histogram(this.mem, this.lock, this.directory, minExp, bins);
+      h.vector.slot = this.directory.add(StatType.HISTOGRAM_LOG2, name, h.vector.pointer);
+      return h;
     });
   }
 

@@ -37,7 +37,9 @@ import {
 import { Collector, setHeapRow } from './collector.js';
 import { ColumnAllocator } from './column-allocator.js';
 import type { CounterKind, CounterVector } from './counter-vector.js';
+import type { Log2Histogram } from './log2-histogram.js';
 import type { InterfaceModel, InterfaceState } from './model.js';
+import type { HistogramSource } from './options.js';
 import type { NameVector } from './name-vector.js';
 import { Prng } from './prng.js';
 import { PAGE_SIZE, StatType } from './segment-layout.js';
@@ -60,6 +62,8 @@ export interface StatsSimOptions {
   expected?: { interfaces: number; hardwareInterfaces: number };
   /** Wall clock in ms, for /sys/boottime. */
   now?: () => number;
+  /** Log2 histogram entries, after the base entries; min_exp per thread row. */
+  histograms?: readonly { name: string; source: HistogramSource; minExp: readonly number[]; bins: number }[];
 }
 
 type NodeCounter = (typeof NODE_COUNTERS)[number];
@@ -121,6 +125,8 @@ export class StatsSim {
   private readonly scalarSlots = new Map<string, number>();
   private readonly vectorByName = new Map<string, CounterVector>();
   private readonly nameVectorByName = new Map<string, NameVector>();
+  private readonly histogramByName = new Map<string, Log2Histogram>();
+  private readonly histogramsBySource: Record<HistogramSource, Log2Histogram[]> = { 'rx-packet-bytes': [], 'rx-vector-size': [] };
   private readonly memLinks: { name: string; slot: number; vector: CounterVector; column: number }[] = [];
   private readonly nodes: NodeRecord[] = [];
   private readonly nodeByName = new Map<string, number>();
@@ -165,6 +171,7 @@ export class StatsSim {
       threads: this.threads,
       perNodeCounters: this.perNodeCounters,
       torture: false,
+      histogramBins: (opts.histograms ?? []).map((h) => h.bins),
     });
     this.writer = new SegmentWriter(buffer, {
       base: opts.base ?? baseAddressForSeed(opts.seed, buffer.byteLength),
@@ -174,6 +181,7 @@ export class StatsSim {
     this.uptime = Math.floor(this.prng.range(100 * DAY, 200 * DAY));
     const now = (opts.now ?? Date.now)();
     this.buildBase(Math.floor(now / 1000 - this.uptime));
+    for (const h of opts.histograms ?? []) this.addHistogram(h.name, h.source, h.minExp, h.bins);
     this.traffic = new Traffic(this.trafficVectors(), this.threads, this.prng);
     this.pools = BUFFER_POOLS.map((p) => ({
       name: p.name,
@@ -198,6 +206,7 @@ export class StatsSim {
         mainHeap: this.vectorByName.get(memHeapName('main heap')),
         bufferPools: this.pools,
         interfaceCount: () => this.interfaces.size,
+        rxVectorSizes: this.histogramsBySource['rx-vector-size'],
       },
       this.traffic,
       this.threads,
@@ -466,6 +475,15 @@ export class StatsSim {
     return slot;
   }
 
+  /** A log2 histogram like a plugin registers (vlib_validate_log2_histogram), moved by `source`. */
+  private addHistogram(name: string, source: HistogramSource, minExp: readonly number[], bins: number): void {
+    if (minExp.length !== this.threads) throw new RangeError(`histogram ${name}: ${minExp.length} min_exp values for ${this.threads} threads`);
+    if ([this.histogramByName, this.vectorByName, this.nameVectorByName, this.scalarSlots].some((m) => m.has(name))) throw new RangeError(`histogram ${name}: the name exists`);
+    const h = this.writer.addHistogramLog2(name, minExp, bins);
+    this.histogramByName.set(name, h);
+    this.histogramsBySource[source].push(h);
+  }
+
   private counters(name: string, kind: CounterKind, rows: number, columns: number, capacity = columns): CounterVector {
     const v = this.writer.addCounterVector(name, kind, rows, columns, capacity);
     this.vectorByName.set(name, v);
@@ -510,6 +528,7 @@ export class StatsSim {
       arpTxReplies: this.vectorByName.get('/net/arp/tx/replies'),
       ndRxRequests: this.vectorByName.get('/net/ip6-nd/rx/requests'),
       ndTxReplies: this.vectorByName.get('/net/ip6-nd/tx/replies'),
+      rxPacketSizes: this.histogramsBySource['rx-packet-bytes'],
     };
   }
 
@@ -714,6 +733,7 @@ export class StatsSim {
       vectors: () => this.vectorByName.entries(),
       nameVectors: () => this.nameVectorByName.entries(),
       symlinks: () => this.symlinkEntries(),
+      histograms: () => this.histogramByName.entries(),
     };
   }
 

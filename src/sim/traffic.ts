@@ -13,6 +13,7 @@
  */
 import type { IF_COMBINED_COUNTERS, IF_SIMPLE_COUNTERS } from './catalog.js';
 import type { CounterVector } from './counter-vector.js';
+import type { Log2Histogram } from './log2-histogram.js';
 import type { Prng } from './prng.js';
 
 type SimpleName = (typeof IF_SIMPLE_COUNTERS)[number];
@@ -29,6 +30,8 @@ export interface TrafficVectors {
   arpTxReplies?: CounterVector;
   ndRxRequests?: CounterVector;
   ndTxReplies?: CounterVector;
+  /** Log2 histograms of received packet sizes (a packet counts in the row of the thread that polls it). */
+  rxPacketSizes?: readonly Log2Histogram[];
 }
 
 /** Packets since the collector last looked, per thread. */
@@ -171,6 +174,7 @@ export class Traffic {
   advance(seconds: number, rate: number): void {
     if (!(seconds > 0) || !(rate > 0)) return;
     const t = this.totals;
+    const sizes = this.v.rxPacketSizes ?? [];
     for (let sw = 0; sw < this.capacity; sw++) {
       const rxBefore = this.rxCum[sw];
       const txBefore = this.txCum[sw];
@@ -191,6 +195,7 @@ export class Traffic {
       t.drops[r] += steps(rxBefore, rxAfter, EVERY.drop);
       const input = this.inputNode[sw];
       if (input != null && n > 0) perThread(t.rxByInputNode, input, this.threads)[r] += n;
+      for (const h of sizes) h.observe(r, Number(this.size[sw]), n);
       const w = this.txRow[sw];
       t.tx[w] += m;
       const out = this.outputNode[sw];

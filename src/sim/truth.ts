@@ -2,7 +2,8 @@
  * The simulator's own account of every directory entry, in exactly the shapes src/stats/dump.ts
  * gives for a snapshot (vpp-papi's shapes): scalar/gauge -> bigint; simple -> [row][column];
  * combined -> [row][column] = [packets, bytes]; name vector -> [string | null]; symlink -> the
- * linked column per row. Summed (perThread false) collapses the rows into one, like the reader.
+ * linked column per row; log2 histogram -> [row] = [min_exp, bins...]. Summed (perThread false)
+ * collapses the rows into one, like the reader; histogram rows aligned by exponent (summedHistogram).
  *
  * It is built from the writer's bookkeeping (which slot holds what, which row lives where), never
  * by parsing the segment's pointers and headers: comparing a reader's output with it checks the
@@ -10,6 +11,7 @@
  */
 import type { DumpValue } from '../stats/dump.js';
 import type { CounterVector } from './counter-vector.js';
+import type { Log2Histogram } from './log2-histogram.js';
 import type { NameVector } from './name-vector.js';
 import { StatType } from './segment-layout.js';
 
@@ -31,6 +33,7 @@ export interface TruthSource {
   vectors(): Iterable<[name: string, vector: CounterVector]>;
   nameVectors(): Iterable<[name: string, vector: NameVector]>;
   symlinks(): Iterable<[name: string, slot: number, target: CounterVector, column: number]>;
+  histograms(): Iterable<[name: string, histogram: Log2Histogram]>;
 }
 
 export function buildTruth(src: TruthSource, opts: TruthOptions = {}): Map<string, DumpValue> {
@@ -40,7 +43,43 @@ export function buildTruth(src: TruthSource, opts: TruthOptions = {}): Map<strin
   for (const [name, v] of src.vectors()) out.set(name, vectorValue(v, perThread));
   for (const [name, v] of src.nameVectors()) out.set(name, v.list());
   for (const [name, , target, column] of src.symlinks()) out.set(name, columnValue(target, column, perThread));
+  for (const [name, h] of src.histograms()) {
+    const rows = Array.from({ length: h.rows }, (_, r) => h.row(r));
+    out.set(name, perThread ? rows : [summedHistogram(rows)]);
+  }
   return out;
+}
+
+/** Bins whose bound is past 2^64 count only in +Inf (src/exporters/log2-histogram.ts). */
+const MAX_EXP = 64n;
+
+function finite(minExp: bigint, bins: number): number {
+  if (bins < 2 || minExp >= MAX_EXP) return 0;
+  return Math.min(bins - 1, Number(MAX_EXP - minExp));
+}
+
+/**
+ * Histogram rows [min_exp, bins...] summed over threads by exponent: the sum starts at the smallest
+ * min_exp of a row with a finite bin (else of any row with bins); finite bin j of a row lands at
+ * (its min_exp - that) + j, its last bin (open-ended) and bins past 2^64 in the sum's last bin.
+ * Rows without bins add nothing; none with bins gives an empty row.
+ */
+export function summedHistogram(rows: readonly (readonly bigint[])[]): bigint[] {
+  const withBins = rows.filter((r) => r.length >= 2).map((r) => ({ minExp: r[0], bins: r.slice(1), finite: finite(r[0], r.length - 1) }));
+  if (withBins.length === 0) return [];
+  const lowest = (xs: bigint[]): bigint => xs.reduce((a, b) => (b < a ? b : a));
+  const withFinite = withBins.filter((r) => r.finite > 0);
+  const low = lowest((withFinite.length > 0 ? withFinite : withBins).map((r) => r.minExp));
+  let width = 0;
+  for (const r of withFinite) width = Math.max(width, Number(r.minExp - low) + r.finite);
+  const out = new Array<bigint>(width + 1).fill(0n);
+  for (const r of withBins) {
+    r.bins.forEach((c, j) => {
+      const at = j < r.finite ? Number(r.minExp - low) + j : width;
+      out[at] = BigInt.asUintN(64, out[at] + c);
+    });
+  }
+  return [low, ...out];
 }
 
 export function buildExpectedDirectory(src: TruthSource, length: number): ExpectedEntry[] {
@@ -55,6 +94,7 @@ export function buildExpectedDirectory(src: TruthSource, length: number): Expect
   }
   for (const [name, v] of src.nameVectors()) put(v.slot, StatType.NAME_VECTOR, name);
   for (const [name, slot] of src.symlinks()) put(slot, StatType.SYMLINK, name);
+  for (const [name, h] of src.histograms()) put(h.slot, StatType.HISTOGRAM_LOG2, name);
   return dir;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The native renderer (renderNative, native/exposition.cc) writes exactly the bytes of the
  * JavaScript reference (renderPlan, UTF-8 encoded): on simulator topologies summed and per thread,
- * in text and OpenMetrics, with values across the whole u64 range, for hostile label text, and
+ * in text and OpenMetrics, log2 histograms included (threads that disagree on min_exp, rows without
+ * bins, bounds past 2^64), with values across the whole u64 range, for hostile label text, and
  * whatever the slice size. A plan that does not match the snapshot (another epoch, another layout,
  * rows past the values, a detached buffer) fails with STALE before reading out of bounds.
  */
@@ -10,9 +11,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { createStatsSimulator } from '../../src/sim/index.js';
+import { createStatsSimulator, DEFAULT_HISTOGRAMS } from '../../src/sim/index.js';
 import { buildPlan, type Plan } from '../../src/exporters/catalog.js';
 import { compileNativePlan, renderNative, renderNativeBuffers, renderPlan, type RenderOptions } from '../../src/exporters/exposition.js';
+import { LE_TEXT } from '../../src/exporters/log2-histogram.js';
 import { StatsSource } from '../../src/exporters/stats-source.js';
 import { DirectoryIndex, SnapshotView, StatsClient, StatType, type StatEntry } from '../../src/stats/index.js';
 import { isStatsError, native, type NativeSnapshot } from '../../src/native/index.js';
@@ -90,7 +92,18 @@ test('simulator topologies: native output equals renderPlan, summed and per thre
   for (let t = 0; t < 6; t++) {
     const interfaces = t === 0 ? 0 : 1 + (next() % 60);
     const workers = next() % 5;
-    const sim = createStatsSimulator({ interfaces, workers, rate: 1 + (next() % 100_000), seed: 1 + (next() % 1000) });
+    const sim = createStatsSimulator({
+      interfaces,
+      workers,
+      rate: 1 + (next() % 100_000),
+      seed: 1 + (next() % 1000),
+      // Log2 histograms: the default two, one whose threads disagree on min_exp, one without bins.
+      histograms: [
+        ...DEFAULT_HISTOGRAMS,
+        { name: '/sim/skew', source: 'rx-packet-bytes', minExp: Array.from({ length: workers + 1 }, (_, i) => (i * 5) % 9), bins: 7 },
+        { name: '/sim/no-bins', source: 'rx-vector-size', minExp: 3, bins: 0 },
+      ],
+    });
     const file = path.join(dir, `t${t}.bin`);
     try {
       fs.writeFileSync(file, sim.image());
@@ -126,6 +139,9 @@ test('simulator topologies: native output equals renderPlan, summed and per thre
   }
 });
 
+/** min_exp words of synthetic histogram rows: small, at the 2^64 edge, past it, garbage. */
+const MIN_EXPS = [0n, 1n, 3n, 6n, 40n, 55n, 62n, 63n, 64n, 65n, 2n ** 32n, 2n ** 64n - 1n];
+
 interface Synthetic {
   plan: Plan;
   view: SnapshotView;
@@ -135,8 +151,10 @@ interface Synthetic {
  * A directory with every family shape the catalog makes: interfaces (combined, two words),
  * node counters (extra row), errors named by /err symlinks, a memory heap (7 columns, no thread
  * label), a per-worker vector (one series per column, no thread label), a buffer pool and system
- * scalars, and a generic counter vector (one series per column, with a thread label). Values
- * come from `value`; `rows` rows per vector (node vectors one more, like VPP).
+ * scalars, a generic counter vector (one series per column, with a thread label) and two log2
+ * histograms (rows of 0 to 13 words: none, min_exp only, bins; min_exp from 0 to past 2^64's
+ * exponent and u64 garbage). Values come from `value`; `rows` rows per vector (node vectors one
+ * more, like VPP).
  */
 function synthetic(ifNames: (string | null)[], nodeNames: (string | null)[], errors: [number, string][], rows: number, value: () => bigint): Synthetic {
   const index = new DirectoryIndex(7, 0, []);
@@ -160,6 +178,8 @@ function synthetic(ifNames: (string | null)[], nodeNames: (string | null)[], err
   entry(8, '/sys/heartbeat', StatType.SCALAR_INDEX);
   entry(9, '/acl/"odd"\\path', StatType.COUNTER_VECTOR_COMBINED);
   entry(10, '/sys/boottime', StatType.GAUGE);
+  entry(11, '/acl/lookup-depth', StatType.HISTOGRAM_LOG2);
+  entry(12, '/acl/"odd" histogram', StatType.HISTOGRAM_LOG2);
   const nodes = nodeNames.filter((n): n is string => n !== null && n.length > 0 && !n.includes('/'));
   if (nodes.length > 0) {
     errors.forEach(([node, error], i) => {
@@ -173,6 +193,17 @@ function synthetic(ifNames: (string | null)[], nodeNames: (string | null)[], err
   const layout: number[] = [];
   for (const slot of plan.slots) {
     const type = types[slot];
+    if (type === StatType.HISTOGRAM_LOG2) {
+      layout.push(0, type, words.length, rows, 1);
+      const lens = Array.from({ length: rows }, () => Number(value() % 14n));
+      for (const len of lens) words.push(BigInt(len));
+      for (const len of lens) {
+        if (len === 0) continue;
+        words.push(MIN_EXPS[Number(value() % BigInt(MIN_EXPS.length))]);
+        for (let i = 1; i < len; i++) words.push(value());
+      }
+      continue;
+    }
     const scalar = type === StatType.SCALAR_INDEX || type === StatType.GAUGE;
     const width = type === StatType.COUNTER_VECTOR_COMBINED ? 2 : 1;
     const n = scalar ? 1 : slot === 3 ? rows + 1 : rows;
@@ -382,4 +413,40 @@ test('a render plan is compiled once per plan; one with offsets out of range is 
   invalid(() => new RenderPlan(arena, family(), series({ 0: 30, 1: 30 }), 1), 'label past the arena');
   invalid(() => new RenderPlan(arena, family(), series({ 2: 1 }), 1), 'k past the entries');
   invalid(() => new RenderPlan(arena, family(), series().subarray(0, 4), 1), 'partial series record');
+  // Histogram families need the le table: 2 words per exponent 1..64, every text in the arena.
+  const le = new Uint32Array(128).fill(1);
+  for (let e = 0; e < 64; e++) le[2 * e] = 0;
+  assert.equal(new RenderPlan(arena, family({ 8: 4 }), series(), 1, le).series, 1);
+  invalid(() => new RenderPlan(arena, family({ 8: 4 }), series(), 1), 'histogram without le table');
+  invalid(() => new RenderPlan(arena, family({ 8: 4 }), series(), 1, le.subarray(0, 126)), 'short le table');
+  invalid(() => new RenderPlan(arena, family({ 8: 4 }), series(), 1, le.map((x, i) => (i === 7 ? 1000 : x))), 'le text past the arena');
+  invalid(() => new RenderPlan(arena, family({ 8: 4 }), series({ 3: 1 }), 1, le), 'histogram series on column 1');
+  invalid(() => new RenderPlan(arena, family({ 8: 8 }), series(), 1, le), 'unknown flag');
+});
+
+test('histogram lines: cumulative buckets, +Inf and (text only) _count, the same from both renderers', () => {
+  // Every word 5: rows of 5 words with min_exp MIN_EXPS[5] = 55, so bins 5, 5, 5, 5 of which the
+  // first three are finite (bounds 2^56 - 1 .. 2^58 - 1) and the last is open.
+  const s = synthetic(['eth0'], ['n1'], [], 2, () => 5n);
+  const row = (thread: string): string[] => [
+    `vpp_acl_lookup_depth_bucket{${thread}le="${LE_TEXT[56]}"} 5`,
+    `vpp_acl_lookup_depth_bucket{${thread}le="${LE_TEXT[57]}"} 10`,
+    `vpp_acl_lookup_depth_bucket{${thread}le="${LE_TEXT[58]}"} 15`,
+    `vpp_acl_lookup_depth_bucket{${thread}le="+Inf"} 20`,
+  ];
+  for (const openMetrics of [false, true]) {
+    for (const perThread of [false, true]) {
+      const opts = { perThread, openMetrics, threads: 2 };
+      const text = nativeBytes(s.plan, s.view, opts).toString();
+      assertSameBytes(Buffer.from(text), jsBytes(s.plan, s.view, opts), `perThread ${perThread}, OpenMetrics ${openMetrics}`);
+      const want = [0, 1].flatMap((t) => {
+        const thread = perThread ? `thread="${t}",` : '';
+        const count = openMetrics ? [] : [perThread ? `vpp_acl_lookup_depth_count{thread="${t}"} 20` : 'vpp_acl_lookup_depth_count 20'];
+        return [...row(thread), ...count];
+      });
+      assert.deepEqual(text.split('\n').filter((l) => l.startsWith('vpp_acl_lookup_depth')), want, `perThread ${perThread}, OpenMetrics ${openMetrics}`);
+      assert.match(text, /^# TYPE vpp_acl_lookup_depth histogram$/m);
+      assert.match(text, /^# TYPE vpp_acl_odd_histogram histogram$/m);
+    }
+  }
 });

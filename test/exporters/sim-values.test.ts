@@ -1,11 +1,12 @@
 /**
  * For simulator topologies, every exported value equals the simulator's own truth: interfaces,
- * nodes, errors, buffer pools, memory heaps and system scalars, summed and per thread.
+ * nodes, errors, buffer pools, memory heaps, system scalars and log2 histograms, summed and per
+ * thread.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createStatsSimulator } from '../../src/sim/index.js';
+import { createStatsSimulator, DEFAULT_HISTOGRAMS } from '../../src/sim/index.js';
 import { splitErrorPath } from '../../src/exporters/catalog.js';
 import type { DumpValue } from '../../src/stats/index.js';
 import { tmpDir } from '../helpers/paths.js';
@@ -37,7 +38,12 @@ for (const [interfaces, workers, perThread] of [
 ] as const) {
   test(`exported values equal the simulator's truth: ${interfaces} interfaces, ${workers} workers, ${perThread ? 'per thread' : 'summed'}`, async () => {
     const socketPath = path.join(tmpDir(), 'stats.sock');
-    const sim = createStatsSimulator({ interfaces, workers, rate: 0, seed: 5, socketPath });
+    const histograms = [
+      ...DEFAULT_HISTOGRAMS,
+      // Threads that disagree on min_exp: summed, the rows are aligned by exponent.
+      { name: '/sim/skew', source: 'rx-packet-bytes' as const, minExp: Array.from({ length: workers + 1 }, (_, t) => 3 + ((t * 2) % 5)), bins: 8 },
+    ];
+    const sim = createStatsSimulator({ interfaces, workers, rate: 0, seed: 5, socketPath, histograms });
     const exporter = await exporterOn({ socketPath }, { 'per-thread': perThread });
     try {
       const got = parseExposition(await (await fetch(exporter.url)).text());
@@ -92,6 +98,29 @@ for (const [interfaces, workers, perThread] of [
           want.set(`vpp_memory_total_bytes{${lbl([['heap', heap[1]]])}}`, Number(row[0]));
         }
       }
+      // Histograms: from truth's rows ([min_exp, bins...]; summed truth is aligned by exponent),
+      // cumulative buckets with le = 2^e - 1 for every bin but the last, +Inf and _count.
+      const histogramRow = (name: string, labels: [string, string][], row: bigint[]): void => {
+        const minExp = Number(row[0] ?? 0n);
+        const bins = row.slice(1).map(Number);
+        let cum = 0;
+        for (let j = 0; j < bins.length - 1; j++) {
+          cum += bins[j];
+          assert.ok(minExp + j + 1 < 20, 'small bounds, written as integers with .0');
+          want.set(`${name}_bucket{${lbl([...labels, ['le', `${2 ** (minExp + j + 1) - 1}.0`]])}}`, cum);
+        }
+        const total = bins.reduce((a, b) => a + b, 0);
+        want.set(`${name}_bucket{${lbl([...labels, ['le', '+Inf']])}}`, total);
+        want.set(labels.length ? `${name}_count{${lbl(labels)}}` : `${name}_count`, total);
+      };
+      let observed = 0;
+      for (const h of histograms) {
+        const name = `vpp_${h.name.slice(1).replace(/[/-]/g, '_')}`;
+        if (perThread) (truth.get(h.name) as bigint[][]).forEach((row, t) => histogramRow(name, [['thread', String(t)]], row));
+        else histogramRow(name, [], (sim.truth({ perThread: false }).get(h.name) as bigint[][])[0]);
+        observed += got.get(`${name}_bucket{le="+Inf"}`) ?? 0;
+      }
+      if (!perThread) assert.ok(observed > 0, 'the histograms have observations');
       assert.ok(nonZero > 0, 'the simulator has non-zero interface counters to compare');
       let compared = 0;
       for (const [series, value] of want) {
@@ -101,7 +130,7 @@ for (const [interfaces, workers, perThread] of [
       }
       // Nothing exported beyond what truth explains, for the catalogued families.
       for (const series of got.keys()) {
-        if (/^vpp_(interface|node|error)_/.test(series)) assert.ok(want.has(series), `unexpected ${series}`);
+        if (/^vpp_(interface|node|error|sim)_/.test(series)) assert.ok(want.has(series), `unexpected ${series}`);
       }
       assert.ok(compared > interfaces * 25, `compared ${compared} series`);
     } finally {

@@ -1,7 +1,7 @@
 /** startStatsSimulator's options: bad values are RangeErrors that say what is wrong. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveStatsSimulatorOptions, startStatsSimulator, type StatsSimulatorOptions } from '../../src/sim/index.js';
+import { DEFAULT_HISTOGRAMS, resolveStatsSimulatorOptions, startStatsSimulator, type StatsSimulatorOptions } from '../../src/sim/index.js';
 import { SegmentFullError } from '../../src/sim/heap.js';
 
 const ok: StatsSimulatorOptions = { interfaces: 4, workers: 1, rate: 0, seed: 1 };
@@ -15,7 +15,19 @@ test('defaults are filled in', () => {
     perNodeCounters: true,
     socketPath: undefined,
     segmentSize: undefined,
+    histograms: [],
   });
+});
+
+test('histograms: true is the default set, min_exp given per thread', () => {
+  const r = resolveStatsSimulatorOptions({ ...ok, workers: 2, histograms: true });
+  assert.deepEqual(
+    r.histograms,
+    DEFAULT_HISTOGRAMS.map((h) => ({ ...h, minExp: [h.minExp, h.minExp, h.minExp] })),
+  );
+  const own = resolveStatsSimulatorOptions({ ...ok, histograms: [{ name: '/x/h', source: 'rx-vector-size', minExp: [0, 4], bins: 0 }] });
+  assert.deepEqual(own.histograms, [{ name: '/x/h', source: 'rx-vector-size', minExp: [0, 4], bins: 0 }]);
+  assert.deepEqual(resolveStatsSimulatorOptions({ ...ok, histograms: false }).histograms, []);
 });
 
 test('bad values are RangeErrors naming the option', () => {
@@ -35,6 +47,22 @@ test('bad values are RangeErrors naming the option', () => {
     [{ socketPath: '/tmp/' + 'x'.repeat(120) }, /longer than 107 bytes/],
     [{ perNodeCounters: 'yes' as unknown as boolean }, /perNodeCounters/],
     [{ interface: 4 }, /unknown simulator option "interface"/],
+    [{ histograms: 'yes' as unknown as boolean }, /histograms must be true, false or a list/],
+    [{ histograms: [{ name: 'h', source: 'rx-packet-bytes', minExp: 0, bins: 4 }] }, /histograms\[0\]\.name must be a stat path/],
+    [{ histograms: [{ name: '/h', source: 'tx' as 'rx-packet-bytes', minExp: 0, bins: 4 }] }, /histograms\[0\]\.source must be one of/],
+    [{ histograms: [{ name: '/h', source: 'rx-packet-bytes', minExp: [1, 2, 3], bins: 4 }] }, /minExp must be one number or one per thread \(2\), got 3/],
+    [{ histograms: [{ name: '/h', source: 'rx-packet-bytes', minExp: -1, bins: 4 }] }, /histograms\[0\]\.minExp\[0\]/],
+    [{ histograms: [{ name: '/h', source: 'rx-packet-bytes', minExp: 0, bins: 256 }] }, /histograms\[0\]\.bins must be an integer from 0 to 255/],
+    [{ histograms: [{ name: '/h', source: 'rx-packet-bytes', minExp: 0, bins: 1, extra: 1 } as never] }, /unknown key "extra" in histograms\[0\]/],
+    [
+      {
+        histograms: [
+          { name: '/h', source: 'rx-packet-bytes', minExp: 0, bins: 1 },
+          { name: '/h', source: 'rx-vector-size', minExp: 0, bins: 1 },
+        ],
+      },
+      /histograms\[1\]\.name \/h is used twice/,
+    ],
   ];
   for (const [patch, message] of bad) {
     assert.throws(() => resolveStatsSimulatorOptions({ ...ok, ...patch }), (e: unknown) => e instanceof RangeError && message.test(e.message), JSON.stringify(patch));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../../src/native/index.js';
-import { createDefaultTopology, InterfaceModel, startStatsSimulator, StatsSim, type StatsSimulatorHandle } from '../../src/sim/index.js';
+import { createDefaultTopology, DEFAULT_HISTOGRAMS, InterfaceModel, startStatsSimulator, StatsSim, type StatsSimulatorHandle } from '../../src/sim/index.js';
 import { StatType } from '../../src/stats/types.js';
 import { tmpDir } from '../helpers/paths.js';
 import { assertSameValues, readSegment } from './read-segment.js';
@@ -81,6 +81,77 @@ test('a segment written into a plain ArrayBuffer, saved as an image file, reads 
     assert.deepEqual(readSegment(seg, true).directory, stats.expectedDirectory());
   } finally {
     seg.close();
+  }
+});
+
+test('log2 histograms: socket and image read equal to truth(), per thread and summed by exponent', async () => {
+  const socketPath = path.join(tmpDir(), 'stats.sock');
+  const sim = await startStatsSimulator({
+    interfaces: 12,
+    workers: 2,
+    seed: 3,
+    rate: 0,
+    socketPath,
+    histograms: [
+      ...DEFAULT_HISTOGRAMS,
+      // Threads that disagree on min_exp, one of them past the last finite bound.
+      { name: '/sim/skew', source: 'rx-packet-bytes', minExp: [5, 0, 70], bins: 12 },
+      { name: '/sim/edge', source: 'rx-packet-bytes', minExp: [62, 9, 63], bins: 5 },
+      { name: '/sim/no-bins', source: 'rx-vector-size', minExp: 4, bins: 0 },
+    ],
+  });
+  try {
+    sim.stats.advance(3, 20_000);
+    sim.stats.collect(3);
+    compareAll(sim, () => native().StatSegment.openSocket(socketPath), 'socket');
+    const file = path.join(tmpDir(), 'image.bin');
+    fs.writeFileSync(file, sim.image());
+    compareAll(sim, () => native().StatSegment.openFile(file), 'image');
+    const t = sim.truth({ perThread: true });
+    const rows = t.get('/sim/rx-packet-bytes') as bigint[][];
+    assert.equal(rows.length, 3, 'one row per thread');
+    assert.ok(rows.every((r) => r.length === 12 && r[0] === 6n), 'each row: min_exp, then 11 bins');
+    assert.ok(rows[1].slice(1).some((c) => c > 0n) && rows[2].slice(1).some((c) => c > 0n), 'both workers counted packets');
+    assert.deepEqual(t.get('/sim/no-bins'), [[4n], [4n], [4n]]);
+    assert.deepEqual(sim.truth({ perThread: false }).get('/sim/no-bins'), [[]]);
+    assert.equal(sim.stats.expectedDirectory().filter((e) => e.type === StatType.HISTOGRAM_LOG2).length, 5);
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('histogram rows that are NULL, empty or min_exp only read as they are per thread and add nothing summed', () => {
+  const model = new InterfaceModel({ seed: 2 });
+  const hist = { name: '/sim/h', source: 'rx-packet-bytes' as const, minExp: [1, 2, 3, 4], bins: 3 };
+  const stats = new StatsSim(new ArrayBuffer(32 * 1024 * 1024), model, { workers: 3, seed: 2, histograms: [hist] });
+  createDefaultTopology(model, 4);
+  stats.warmUp();
+  const mem = stats.writer.mem;
+  const slot = stats.expectedDirectory().find((e) => e.name === '/sim/h')!.index;
+  const outer = mem.offset(stats.writer.directory.value(slot)) / 8;
+  const row = (r: number): number => mem.offset(mem.u64[outer + r]);
+  mem.u64.set([7n, 0n, 0n], row(3) / 8 + 1); // thread 3: bins 7, 0, 0
+  mem.u32[(row(1) - 8) / 4] = 0; // thread 1: an empty vector
+  mem.u32[(row(2) - 8) / 4] = 1; // thread 2: min_exp only
+  mem.u64[outer] = 0n; // thread 0: a NULL row pointer
+  const file = path.join(tmpDir(), 'rows.bin');
+  fs.writeFileSync(file, new Uint8Array(mem.buffer));
+  const seg = native().StatSegment.openFile(file);
+  try {
+    assert.deepEqual(readSegment(seg, true).values.get('/sim/h'), [[], [], [3n], [4n, 7n, 0n, 0n]]);
+    // Only thread 3 has bins: the sum is its row.
+    assert.deepEqual(readSegment(seg, false).values.get('/sim/h'), [[4n, 7n, 0n, 0n]]);
+    mem.u64[row(3) / 8] = 3n; // thread 3 back to min_exp only: no bins anywhere
+    mem.u32[(row(3) - 8) / 4] = 1;
+    fs.writeFileSync(file, new Uint8Array(mem.buffer));
+  } finally {
+    seg.close();
+  }
+  const again = native().StatSegment.openFile(file);
+  try {
+    assert.deepEqual(readSegment(again, false).values.get('/sim/h'), [[]]);
+  } finally {
+    again.close();
   }
 });
 
