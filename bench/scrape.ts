@@ -18,7 +18,7 @@ import { createStatsSimulator } from '../src/sim/index.js';
 import { StatsClient } from '../src/stats/index.js';
 import { StatsSource } from '../src/exporters/stats-source.js';
 import { visitSamples } from '../src/exporters/exposition.js';
-import { parseLabelBody } from '../src/exporters/otlp.js';
+import { parseLabelBody } from '../src/exporters/names.js';
 import { EXPORTER_SKIPPED_SYMLINKS, startExporter } from '../src/commands/run.js';
 import { loadConfig } from '../src/config.js';
 import { median, fmtMs, REPO } from './util.js';
