@@ -139,7 +139,7 @@ async function promClientScrape(socketPath: string, reps: number): Promise<numbe
     const labelNames = f.labelNames.length ? f.labelNames : [];
     metrics.set(f.name, new client.Gauge({ name: f.name, help: f.help, labelNames, registers: [registry] }));
   }
-  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i] < 0 ? {} : parseLabelBody(b)) as Record<string, string>)]));
+  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i] < 0 ? {} : parseLabelBody(b)))]));
   first.release();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {

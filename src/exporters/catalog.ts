@@ -11,7 +11,7 @@ import type { DirectoryIndex, StatEntry } from '../stats/index.js';
 import { StatType } from '../stats/index.js';
 import { labelBody, sanitizeMetricName } from './names.js';
 
-export type MetricType = 'counter' | 'gauge';
+export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 /** One metric family; series i reads column col[i], word word[i] of snapshot entry k[i]. */
 export interface Family {

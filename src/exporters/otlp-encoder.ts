@@ -11,9 +11,11 @@
  * VPP size, and every length prefix is computed before its message is written (no copying back).
  *
  * Mapping: counter families become monotonic cumulative Sums named without `_total`, gauges
- * Gauges; values are u64 and go out as as_int (sfixed64), or as_double past 2^63. Sums carry the
- * pusher's start time. The histogram data point (HistogramDataPoint, Metric field 9) has its own
- * size and writer slots below (see PointKind) for catalog families that hold buckets.
+ * Gauges; values are u64 and go out as as_int (sfixed64), or as_double past 2^63. Histogram
+ * families (VPP log2 histograms: each row is [min_exp, bins...]) become cumulative explicit-bucket
+ * Histograms: bound 2^(min_exp + j + 1) - 1 for bin j, the last bin and any bin past 2^64 in the
+ * open bucket, count = all bins, no sum (log2 bins do not give it). Sums and histograms carry the
+ * pusher's start time.
  */
 import type { Family, MetricType, Plan } from './catalog.js';
 import { rowsOf } from './exposition.js';
@@ -61,15 +63,24 @@ const F_METRIC_NAME = 1;
 const F_METRIC_DESCRIPTION = 2;
 const T_GAUGE = tag(5, WIRE_LEN);
 const T_SUM = tag(7, WIRE_LEN);
-// Gauge/Sum/Histogram.data_points = 1; Sum.aggregation_temporality = 2 (2 = CUMULATIVE), is_monotonic = 3.
+const T_HISTOGRAM = tag(9, WIRE_LEN);
+// Gauge/Sum/Histogram.data_points = 1; Sum/Histogram.aggregation_temporality = 2 (2 = CUMULATIVE),
+// Sum.is_monotonic = 3.
 const T_DATA_POINT = tag(1, WIRE_LEN);
 const SUM_TRAILER = Uint8Array.of(tag(2, WIRE_VARINT), 2, tag(3, WIRE_VARINT), 1);
+const HISTOGRAM_TRAILER = Uint8Array.of(tag(2, WIRE_VARINT), 2);
+const NO_TRAILER = new Uint8Array(0);
 // NumberDataPoint.attributes = 7, start_time_unix_nano = 2, time_unix_nano = 3 (fixed64),
 // as_double = 4 (double), as_int = 6 (sfixed64).
 const T_START_TIME = tag(2, WIRE_I64);
 const T_TIME = tag(3, WIRE_I64);
 const T_AS_DOUBLE = tag(4, WIRE_I64);
 const T_AS_INT = tag(6, WIRE_I64);
+// HistogramDataPoint.attributes = 9, start_time_unix_nano = 2, time_unix_nano = 3, count = 4
+// (fixed64), bucket_counts = 6 (packed fixed64), explicit_bounds = 7 (packed double).
+const T_COUNT = tag(4, WIRE_I64);
+const T_BUCKET_COUNTS = tag(6, WIRE_LEN);
+const T_EXPLICIT_BOUNDS = tag(7, WIRE_LEN);
 
 /** A varint's width up to 2^35 (request sizes, message lengths). */
 function varintSize(n: number): number {
@@ -111,15 +122,11 @@ function keyValue(no: number, key: string, value: string): Uint8Array {
 }
 
 // ---- point kinds ----------------------------------------------------------------------------
-/**
- * How a family's data points are encoded. Adding a kind (an explicit-bucket histogram: Metric
- * field 9, HistogramDataPoint with attributes = 9, count = 4, sum = 5, bucket_counts = 6 packed
- * fixed64, explicit_bounds = 7 packed double, and a trailer with aggregation_temporality) means a
- * case in kindOf, metricTagOf, trailerOf, fixedBodySize and writePoints.
- */
+/** How a family's data points are encoded (a kind is a case in each function below). */
 const enum PointKind {
   Gauge = 0,
   Sum = 1,
+  Histogram = 2,
 }
 
 function kindOf(type: MetricType): PointKind {
@@ -128,23 +135,60 @@ function kindOf(type: MetricType): PointKind {
       return PointKind.Sum;
     case 'gauge':
       return PointKind.Gauge;
+    case 'histogram':
+      return PointKind.Histogram;
   }
 }
 
-/** NumberDataPoint.attributes = 7. */
+/** NumberDataPoint.attributes = 7, HistogramDataPoint.attributes = 9. */
 const F_POINT_ATTRIBUTE = 7;
+const F_HISTOGRAM_POINT_ATTRIBUTE = 9;
+
+function attributeFieldOf(kind: PointKind): number {
+  return kind === PointKind.Histogram ? F_HISTOGRAM_POINT_ATTRIBUTE : F_POINT_ATTRIBUTE;
+}
 
 function metricTagOf(kind: PointKind): number {
-  return kind === PointKind.Sum ? T_SUM : T_GAUGE;
+  return kind === PointKind.Sum ? T_SUM : kind === PointKind.Histogram ? T_HISTOGRAM : T_GAUGE;
 }
 
 function trailerOf(kind: PointKind): Uint8Array {
-  return kind === PointKind.Sum ? SUM_TRAILER : new Uint8Array(0);
+  return kind === PointKind.Sum ? SUM_TRAILER : kind === PointKind.Histogram ? HISTOGRAM_TRAILER : NO_TRAILER;
 }
 
-/** Bytes of a data point besides its attributes: [start time,] time, value (tag + 8 bytes each). */
+/**
+ * Bytes of a number data point besides its attributes: [start time,] time, value (tag + 8 bytes
+ * each); of a histogram point, start time, time and count (histogramBodySize adds the buckets).
+ */
 function fixedBodySize(kind: PointKind): number {
-  return kind === PointKind.Sum ? 27 : 18;
+  return kind === PointKind.Gauge ? 18 : 27;
+}
+
+/** Largest exponent of a finite bound: no u64 value reaches 2^64. */
+const HISTOGRAM_MAX_EXP = 64;
+/** HISTOGRAM_BOUND[e] = 2^e - 1 (as the nearest double): the bound of a bin ending below 2^e. */
+const HISTOGRAM_BOUND = Array.from({ length: HISTOGRAM_MAX_EXP + 1 }, (_, e) => 2 ** e - 1);
+
+/** A log2 histogram row's min_exp (word 0), capped at HISTOGRAM_MAX_EXP. */
+function minExpAt(u32: Uint32Array, pos: number): number {
+  return u32[pos * 2 + 1] !== 0 ? HISTOGRAM_MAX_EXP : Math.min(u32[pos * 2], HISTOGRAM_MAX_EXP);
+}
+
+/**
+ * Finite buckets of a row of `len` words: every bin but the last (which VPP means to be open
+ * ended) whose bound stays below 2^64; the others count in the open bucket only.
+ */
+function finiteBuckets(u32: Uint32Array, start: number, len: number): number {
+  const bins = len - 1;
+  if (bins < 2) return 0;
+  const minExp = minExpAt(u32, start);
+  return minExp >= HISTOGRAM_MAX_EXP ? 0 : Math.min(bins - 1, HISTOGRAM_MAX_EXP - minExp);
+}
+
+/** Bytes of a histogram point's count, bucket_counts and explicit_bounds fields. */
+function histogramBucketsSize(finite: number): number {
+  const counts = 8 * (finite + 1);
+  return 1 + varintSize(counts) + counts + (finite > 0 ? 1 + varintSize(8 * finite) + 8 * finite : 0);
 }
 
 /** The OTLP metric name: counters lose `_total` (OTLP sums carry no suffix; receivers add it). */
@@ -198,8 +242,8 @@ interface FamilyEncoding {
 interface PlanEncoding {
   families: FamilyEncoding[];
   attrs: AttributeTable;
-  /** Attribute id of `thread="t"` by t, made on first use. */
-  threadAttr: number[];
+  /** Attribute id of `thread="t"` by t, for number points (index 0) and histogram points (1). */
+  threadAttr: [number[], number[]];
 }
 
 const encodings = new WeakMap<Plan, PlanEncoding>();
@@ -209,24 +253,28 @@ function planEncoding(plan: Plan): PlanEncoding {
   if (pe) return pe;
   const attrs = new AttributeTable();
   const families = plan.families.map((f): FamilyEncoding => {
+    const kind = kindOf(f.type);
+    const field = attributeFieldOf(kind);
     const attr = new Int32Array(f.k.length);
     for (let i = 0; i < f.k.length; i++) {
       const body = f.labels[i];
-      attr[i] = f.col[i] < 0 ? -1 : attrs.intern('L' + body, () => Object.entries(parseLabelBody(body)).map(([k, v]) => keyValue(F_POINT_ATTRIBUTE, k, String(v))));
+      attr[i] = f.col[i] < 0 ? -1 : attrs.intern(`${field}L${body}`, () => Object.entries(parseLabelBody(body)).map(([k, v]) => keyValue(field, k, v)));
     }
     const header = new ByteWriter().string(F_METRIC_NAME, otlpMetricName(f)).string(F_METRIC_DESCRIPTION, f.help).done();
-    return { kind: kindOf(f.type), header, attr, columnAttr: new Map() };
+    return { kind, header, attr, columnAttr: new Map() };
   });
-  pe = { families, attrs, threadAttr: [] };
+  pe = { families, attrs, threadAttr: [[], []] };
   encodings.set(plan, pe);
   return pe;
 }
 
-function threadAttrId(pe: PlanEncoding, t: number): number {
-  let id = pe.threadAttr[t];
+function threadAttrId(pe: PlanEncoding, kind: PointKind, t: number): number {
+  const byThread = pe.threadAttr[kind === PointKind.Histogram ? 1 : 0];
+  let id = byThread[t];
   if (id === undefined) {
-    id = pe.attrs.intern(`T${t}`, () => [keyValue(F_POINT_ATTRIBUTE, 'thread', String(t))]);
-    pe.threadAttr[t] = id;
+    const field = attributeFieldOf(kind);
+    id = pe.attrs.intern(`${field}T${t}`, () => [keyValue(field, 'thread', String(t))]);
+    byThread[t] = id;
   }
   return id;
 }
@@ -270,11 +318,13 @@ export class OtlpRequestEncoder {
   private readonly startLo: number;
   private readonly startHi: number;
   // The export's points, in order: attribute id, second attribute id (thread) or -1, value slot
-  // (word index into the snapshot's values, or CONST_*), family index (-1: vpp_up).
+  // (word index into the snapshot's values, or CONST_*; a histogram's row), family index (-1:
+  // vpp_up), and for histograms the row's length in words.
   private pAttr: Int32Array = new Int32Array(0);
   private pAttr2: Int32Array = new Int32Array(0);
   private pValue: Int32Array = new Int32Array(0);
   private pFamily: Int32Array = new Int32Array(0);
+  private pRowLen: Int32Array = new Int32Array(0);
 
   constructor(private readonly opts: EncoderOptions) {
     const resource = new ByteWriter();
@@ -301,6 +351,7 @@ export class OtlpRequestEncoder {
     this.pAttr2 = grow(this.pAttr2);
     this.pValue = grow(this.pValue);
     this.pFamily = grow(this.pFamily);
+    this.pRowLen = grow(this.pRowLen);
   }
 
   /**
@@ -310,10 +361,10 @@ export class OtlpRequestEncoder {
   *requests(input: EncodeInput | undefined, timeNs: bigint): Generator<EncodedRequest, void, undefined> {
     const pe = input ? planEncoding(input.plan) : undefined;
     const n = this.listPoints(input, pe);
-    const parts = this.cut(n, pe);
+    const u32 = input ? new Uint32Array(input.view.values.buffer, input.view.values.byteOffset, input.view.values.length * 2) : new Uint32Array(0);
+    const parts = this.cut(n, pe, u32);
     const timeLo = Number(timeNs & 0xffffffffn);
     const timeHi = Number(timeNs >> 32n);
-    const u32 = input ? new Uint32Array(input.view.values.buffer, input.view.values.byteOffset, input.view.values.length * 2) : new Uint32Array(0);
     for (const segs of parts) {
       const len = this.write(segs, pe, u32, timeLo, timeHi);
       let points = 0;
@@ -339,6 +390,7 @@ export class OtlpRequestEncoder {
       const f = plan.families[fi];
       const fe = pe.families[fi];
       const threadLabel = perThread && !f.noThreadLabel;
+      const histogram = fe.kind === PointKind.Histogram;
       for (let i = 0; i < f.k.length; i++) {
         const k = f.k[i];
         const r0 = rows.first[k];
@@ -348,10 +400,19 @@ export class OtlpRequestEncoder {
         const word = f.word[i];
         const col = f.col[i];
         for (let r = r0; r < r1; r++) {
-          const t = threadLabel ? threadAttrId(pe, r - r0) : -1;
+          const t = threadLabel ? threadAttrId(pe, fe.kind, r - r0) : -1;
           const start = rows.start[r];
           const len = rows.len[r];
-          if (col >= 0) {
+          if (histogram) {
+            // The row whole is one point: [min_exp, bins...].
+            this.ensurePoints(n + 1);
+            this.pAttr[n] = fe.attr[i];
+            this.pAttr2[n] = t;
+            this.pValue[n] = start;
+            this.pRowLen[n] = len;
+            this.pFamily[n] = fi;
+            n++;
+          } else if (col >= 0) {
             this.ensurePoints(n + 1);
             this.pAttr[n] = fe.attr[i];
             this.pAttr2[n] = t;
@@ -373,14 +434,15 @@ export class OtlpRequestEncoder {
     return n;
   }
 
-  private bodySize(p: number, kind: PointKind, attrLen: number[]): number {
+  private bodySize(p: number, kind: PointKind, attrLen: number[], u32: Uint32Array): number {
     const a = this.pAttr[p];
     const b = this.pAttr2[p];
-    return (a >= 0 ? attrLen[a] : 0) + (b >= 0 ? attrLen[b] : 0) + fixedBodySize(kind);
+    const n = (a >= 0 ? attrLen[a] : 0) + (b >= 0 ? attrLen[b] : 0) + fixedBodySize(kind);
+    return kind === PointKind.Histogram ? n + histogramBucketsSize(finiteBuckets(u32, this.pValue[p], this.pRowLen[p])) : n;
   }
 
   /** Cuts the points into requests that fit maxRequestBytes (lengths counted at their widest). */
-  private cut(n: number, pe: PlanEncoding | undefined): Segment[][] {
+  private cut(n: number, pe: PlanEncoding | undefined, u32: Uint32Array): Segment[][] {
     const max = this.opts.maxRequestBytes;
     const attrLen = pe ? pe.attrs.len : [];
     const fixed = 1 + 5 + this.prefix.length + 1 + 5 + this.scope.length;
@@ -391,7 +453,7 @@ export class OtlpRequestEncoder {
     for (let p = 0; p < n; p++) {
       const fi = this.pFamily[p];
       const kind = fi < 0 ? PointKind.Gauge : pe!.families[fi].kind;
-      const body = this.bodySize(p, kind, attrLen);
+      const body = this.bodySize(p, kind, attrLen, u32);
       const size = 1 + varintSize(body) + body;
       if (!seg || seg.family !== fi) {
         const header = fi < 0 ? UP_HEADER : pe!.families[fi].header;
@@ -465,6 +527,11 @@ export class OtlpRequestEncoder {
       bytes(s.family < 0 ? UP_HEADER : pe!.families[s.family].header);
       buf[at++] = metricTagOf(kind);
       varint(s.pointBytes + trailer.length);
+      if (kind === PointKind.Histogram) {
+        at = this.writeHistogramPoints(s, pe!, u32, at, timeLo, timeHi);
+        bytes(trailer);
+        return;
+      }
       const sum = kind === PointKind.Sum;
       const fixed = fixedBodySize(kind);
       for (let p = s.from; p < s.to; p++) {
@@ -511,6 +578,79 @@ export class OtlpRequestEncoder {
       }
       bytes(trailer);
     });
+    return at;
+  }
+  /**
+   * Writes a segment of histogram points at `at`; returns the new end. Counts add up modulo
+   * 2^64, as u64 words do (the exposition renderers sum them the same way).
+   */
+  private writeHistogramPoints(s: Segment, pe: PlanEncoding, u32: Uint32Array, at: number, timeLo: number, timeHi: number): number {
+    const buf = this.buf;
+    const dv = this.dv;
+    const { arena, off, len: attrLen } = pe.attrs;
+    const varint = (v: number): void => {
+      while (v >= 0x80) {
+        buf[at++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[at++] = v;
+    };
+    const copy = (id: number): void => {
+      if (id >= 0) for (let j = off[id], end = j + attrLen[id]; j < end; j++) buf[at++] = arena[j];
+    };
+    const fixed64 = (lo: number, hi: number): void => {
+      dv.setUint32(at, lo, true);
+      dv.setUint32(at + 4, hi, true);
+      at += 8;
+    };
+    for (let p = s.from; p < s.to; p++) {
+      const start = this.pValue[p];
+      const len = this.pRowLen[p];
+      const finite = finiteBuckets(u32, start, len);
+      const minExp = len > 0 ? minExpAt(u32, start) : 0;
+      buf[at++] = T_DATA_POINT;
+      varint(this.bodySize(p, PointKind.Histogram, attrLen, u32));
+      copy(this.pAttr[p]);
+      copy(this.pAttr2[p]);
+      buf[at++] = T_START_TIME;
+      fixed64(this.startLo, this.startHi);
+      buf[at++] = T_TIME;
+      fixed64(timeLo, timeHi);
+      // count: every bin, summed with carries (lo stays below 2^32, hi wraps).
+      let totalLo = 0;
+      let totalHi = 0;
+      for (let w = start + 1; w < start + len; w++) {
+        totalLo += u32[w * 2];
+        const carry = totalLo >= 4294967296 ? 1 : 0;
+        totalLo -= carry * 4294967296;
+        totalHi = (totalHi + u32[w * 2 + 1] + carry) >>> 0;
+      }
+      buf[at++] = T_COUNT;
+      fixed64(totalLo, totalHi);
+      buf[at++] = T_BUCKET_COUNTS;
+      varint(8 * (finite + 1));
+      let restLo = totalLo;
+      let restHi = totalHi;
+      for (let j = 0; j < finite; j++) {
+        const w = start + 1 + j;
+        const lo = u32[w * 2];
+        const hi = u32[w * 2 + 1];
+        fixed64(lo, hi);
+        // rest = total - finite bins so far, modulo 2^64
+        const borrow = restLo < lo ? 1 : 0;
+        restLo = restLo - lo + borrow * 4294967296;
+        restHi = (restHi - hi - borrow) >>> 0;
+      }
+      fixed64(restLo, restHi);
+      if (finite > 0) {
+        buf[at++] = T_EXPLICIT_BOUNDS;
+        varint(8 * finite);
+        for (let j = 0; j < finite; j++) {
+          dv.setFloat64(at, HISTOGRAM_BOUND[minExp + j + 1], true);
+          at += 8;
+        }
+      }
+    }
     return at;
   }
 }

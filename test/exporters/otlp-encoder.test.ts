@@ -161,7 +161,8 @@ test("the decoder reads the OpenTelemetry SDK's serialization of the same snapsh
     const sdkBody = ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!;
     const sdk = samplesOf([decodeMetricsRequest(sdkBody)]);
     const ours = new OtlpRequestEncoder(baseOptions({}));
-    const oursDecoded = [...ours.requests(c, 1n)].map((r) => decodeMetricsRequest(r.body.slice()));
+    const oursDecoded: DecodedRequest[] = [];
+    for (const r of ours.requests(c, 1n)) oursDecoded.push(decodeMetricsRequest(r.body));
     const mine = samplesOf(oursDecoded);
     mine.delete('vpp_up{}');
     c.release();
@@ -210,4 +211,79 @@ test('u64 values go out exactly as as_int, and as as_double past 2^63; without a
     down[0].metrics.map((m) => [m.name, m.kind, m.points.map((p) => p.value)]),
     [['vpp_up', 'gauge', [0n]]],
   );
+});
+
+/** A hand-made snapshot of one log2 histogram entry with the given rows ([min_exp, bins...]). */
+function histogramInput(rows: bigint[][]): { plan: Plan; view: SnapshotView; threads: number } {
+  const values = BigUint64Array.from([...rows.map((r) => BigInt(r.length)), ...rows.flat()]);
+  const layout = Uint32Array.from([0, 7, 0, rows.length, 1]);
+  const view = new SnapshotView({ epoch: 3, values, layout, names: [] } as unknown as NativeSnapshot);
+  const family: Plan['families'][number] = {
+    name: 'vpp_sizes',
+    help: 'sizes',
+    type: 'histogram',
+    source: '/sizes',
+    labelNames: [],
+    k: Int32Array.of(0),
+    col: Int32Array.of(0),
+    word: Uint8Array.of(0),
+    labels: [''],
+    noThreadLabel: false,
+    extraRow: false,
+  };
+  return { plan: { epoch: 3, slots: Uint32Array.of(0), families: [family], unexported: [] }, view, threads: rows.length };
+}
+
+test('log2 histogram rows become cumulative explicit-bucket histogram points (bounds 2^e - 1, last bin open, no sum)', () => {
+  const summed = histogramInput([[3n, 5n, 0n, 7n, 2n]]);
+  const enc = new OtlpRequestEncoder(baseOptions({}));
+  const [req] = [...enc.requests(summed, 9n)].map((r) => decodeMetricsRequest(r.body.slice()));
+  const h = req.metrics.find((m) => m.name === 'vpp_sizes')!;
+  assert.equal(h.kind, 'histogram');
+  assert.equal(h.temporality, 2);
+  assert.equal(h.histogramPoints.length, 1);
+  const p = h.histogramPoints[0];
+  assert.deepEqual(p.attributes, {});
+  assert.equal(p.startTimeUnixNano, 1_700_000_000_000_000_000n);
+  assert.equal(p.timeUnixNano, 9n);
+  assert.deepEqual(p.explicitBounds, [15, 31, 63]);
+  assert.deepEqual(p.bucketCounts, [5n, 0n, 7n, 2n]);
+  assert.equal(p.count, 14n);
+  assert.equal(p.sum, undefined);
+
+  // Per thread: bins whose bound would pass 2^64 go to the open bucket; a row without bins is an
+  // empty point; counts add up modulo 2^64.
+  const rows = [[62n, 1n, 2n, 3n, 4n], [0n], [1n, 2n ** 64n - 1n, 1n]];
+  const perThread = histogramInput(rows);
+  const enc2 = new OtlpRequestEncoder(baseOptions({ perThread: true }));
+  const [req2] = [...enc2.requests(perThread, 9n)].map((r) => decodeMetricsRequest(r.body.slice()));
+  const pts = req2.metrics.find((m) => m.name === 'vpp_sizes')!.histogramPoints;
+  assert.deepEqual(pts.map((x) => x.attributes), [{ thread: '0' }, { thread: '1' }, { thread: '2' }]);
+  assert.deepEqual(pts[0].explicitBounds, [2 ** 63, 2 ** 64]);
+  assert.deepEqual(pts[0].bucketCounts, [1n, 2n, 7n]);
+  assert.equal(pts[0].count, 10n);
+  assert.deepEqual(pts[1].explicitBounds, []);
+  assert.deepEqual(pts[1].bucketCounts, [0n]);
+  assert.equal(pts[1].count, 0n);
+  assert.deepEqual(pts[2].explicitBounds, [3]);
+  assert.deepEqual(pts[2].bucketCounts, [2n ** 64n - 1n, 1n]);
+  assert.equal(pts[2].count, 0n);
+
+  // Cut between histogram points like any other: a cap that holds about one point a request.
+  const many = histogramInput(Array.from({ length: 40 }, (_, i) => [BigInt(i % 5), ...Array.from({ length: 20 }, (_, j) => BigInt(i * j))]));
+  const enc3 = new OtlpRequestEncoder(baseOptions({ perThread: true, maxRequestBytes: 1024 }));
+  const reqs: DecodedRequest[] = [];
+  // Each body is decoded before the generator is resumed: the encoder reuses its buffer.
+  for (const r of enc3.requests(many, 9n)) {
+    assert.ok(r.body.length <= 1024, `${r.body.length} bytes`);
+    reqs.push(decodeMetricsRequest(r.body));
+  }
+  assert.ok(reqs.length > 5, `${reqs.length} requests`);
+  const all = reqs.flatMap((r) => r.metrics.filter((m) => m.name === 'vpp_sizes').flatMap((m) => m.histogramPoints));
+  assert.deepEqual(all.map((x) => x.attributes.thread), Array.from({ length: 40 }, (_, i) => String(i)));
+  for (const [i, x] of all.entries()) {
+    assert.equal(x.count, BigInt(i * 190), `thread ${i}`);
+    assert.equal(x.explicitBounds.length, 19);
+    assert.equal(x.explicitBounds[0], 2 ** ((i % 5) + 1) - 1);
+  }
 });

@@ -14,13 +14,24 @@ export interface DecodedPoint {
   valueField: 'as_int' | 'as_double';
 }
 
+export interface DecodedHistogramPoint {
+  attributes: Record<string, string>;
+  startTimeUnixNano?: bigint;
+  timeUnixNano?: bigint;
+  count: bigint;
+  sum?: number;
+  bucketCounts: bigint[];
+  explicitBounds: number[];
+}
+
 export interface DecodedMetric {
   name: string;
   description: string;
-  kind: 'gauge' | 'sum';
+  kind: 'gauge' | 'sum' | 'histogram';
   temporality?: number;
   monotonic?: boolean;
   points: DecodedPoint[];
+  histogramPoints: DecodedHistogramPoint[];
 }
 
 export interface DecodedRequest {
@@ -100,17 +111,44 @@ function point(b: Uint8Array): DecodedPoint {
   return p;
 }
 
+/** A packed repeated fixed64 or double field. */
+function packed<T>(b: Uint8Array, read: (buf: Buffer, at: number) => T): T[] {
+  if (b.length % 8 !== 0) throw new Error(`packed field of ${b.length} bytes`);
+  const buf = Buffer.from(b);
+  const out: T[] = [];
+  for (let at = 0; at < b.length; at += 8) out.push(read(buf, at));
+  return out;
+}
+
+function histogramPoint(b: Uint8Array): DecodedHistogramPoint {
+  const fs = fields(b);
+  const p: DecodedHistogramPoint = { attributes: keyValues(fs, 9), count: 0n, bucketCounts: [], explicitBounds: [] };
+  for (const f of fs) {
+    if (f.no === 2 && f.fixed64) p.startTimeUnixNano = u64(f.fixed64);
+    if (f.no === 3 && f.fixed64) p.timeUnixNano = u64(f.fixed64);
+    if (f.no === 4 && f.fixed64) p.count = u64(f.fixed64);
+    if (f.no === 5 && f.fixed64) p.sum = Buffer.from(f.fixed64).readDoubleLE(0);
+    if (f.no === 6 && f.bytes) p.bucketCounts.push(...packed(f.bytes, (x, at) => x.readBigUInt64LE(at)));
+    if (f.no === 7 && f.bytes) p.explicitBounds.push(...packed(f.bytes, (x, at) => x.readDoubleLE(at)));
+  }
+  return p;
+}
+
 function metric(b: Uint8Array): DecodedMetric {
   const fs = fields(b);
-  const m: DecodedMetric = { name: text(fs.find((f) => f.no === 1)?.bytes), description: text(fs.find((f) => f.no === 2)?.bytes), kind: 'gauge', points: [] };
+  const m: DecodedMetric = { name: text(fs.find((f) => f.no === 1)?.bytes), description: text(fs.find((f) => f.no === 2)?.bytes), kind: 'gauge', points: [], histogramPoints: [] };
   const gauge = fs.find((f) => f.no === 5);
   const sum = fs.find((f) => f.no === 7);
-  if (!gauge === !sum) throw new Error(`metric ${m.name}: expected exactly one of gauge and sum`);
-  const data = fields((gauge ?? sum)!.bytes!);
-  m.kind = gauge ? 'gauge' : 'sum';
-  for (const f of data) {
-    if (f.no === 1 && f.bytes) m.points.push(point(f.bytes));
-    if (sum && f.no === 2) m.temporality = Number(f.varint);
+  const histogram = fs.find((f) => f.no === 9);
+  const data = [gauge, sum, histogram].filter((x) => x !== undefined);
+  if (data.length !== 1) throw new Error(`metric ${m.name}: expected exactly one of gauge, sum and histogram`);
+  m.kind = gauge ? 'gauge' : sum ? 'sum' : 'histogram';
+  for (const f of fields(data[0].bytes!)) {
+    if (f.no === 1 && f.bytes) {
+      if (histogram) m.histogramPoints.push(histogramPoint(f.bytes));
+      else m.points.push(point(f.bytes));
+    }
+    if (!gauge && f.no === 2) m.temporality = Number(f.varint);
     if (sum && f.no === 3) m.monotonic = f.varint === 1n;
   }
   return m;
