@@ -375,13 +375,12 @@ export class OtlpRequestEncoder {
 
   /** Lists the export's points (the series renderPlan writes, in the same order); returns their count. */
   private listPoints(input: EncodeInput | undefined, pe: PlanEncoding | undefined): number {
-    let n = 0;
     this.ensurePoints(1);
     this.pAttr[0] = -1;
     this.pAttr2[0] = -1;
     this.pValue[0] = input ? CONST_ONE : CONST_ZERO;
     this.pFamily[0] = -1;
-    n = 1;
+    let n = 1;
     if (!input || !pe) return n;
     const { plan, view } = input;
     const rows = rowsOf(view);
