@@ -9,6 +9,7 @@
  * interval comes makes that interval skip.
  */
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { StatsSource } from './stats-source.js';
 import { VERSION } from './self-metrics.js';
@@ -145,22 +146,16 @@ export class OtlpPusher {
   }
 
   /**
-   * Pushes a last time and stops. A collector that is down would hold the shutdown through the
-   * retries (seconds): after timeoutMs the export in flight is aborted.
+   * Pushes a last time and stops, within timeoutMs: a collector that is down would hold the
+   * shutdown through the retries (seconds), so after timeoutMs the export in flight is aborted
+   * (retry waits end, the request is cancelled) and not waited for more than a moment.
    */
   async stop(timeoutMs = 2000): Promise<void> {
     clearInterval(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.flush(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    const last = this.flush();
+    const timedOut = await Promise.race([last.then(() => false), sleep(timeoutMs, true, { ref: false })]);
     this.abort.abort();
-    await this.last;
+    if (timedOut) await Promise.race([last, sleep(200, undefined, { ref: false })]);
     this.transport.close();
   }
 }
