@@ -5,12 +5,14 @@
  * /metrics vs prom-client objects, a GoVPP + client_golang exporter and a C formatting floor;
  * event-loop delay while scraping), routes (route programming through the binary API vs GoVPP,
  * vpp-papi and the simulator's ceiling), events (link event -> Kafka ack latency, a 10k-interface
- * flap storm; starts its own broker).
+ * flap storm; starts its own broker), otlp (OTLP export per data point: direct encoder and send
+ * vs @opentelemetry/sdk-metrics with its protobuf serializer and exporter).
  */
 import { benchSnapshot, snapshotTable, type SnapshotRow } from './snapshot.js';
 import { benchScrape, scrapeTable, benchEventLoop, type ScrapeRow } from './scrape.js';
 import { benchRoutes, routesTable, type RoutesRow } from './routes.js';
 import { benchEventLatency, benchEventStorm, latencyTable, stormTable } from './events.js';
+import { benchOtlp, otlpTable, type OtlpRow } from './otlp.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -68,4 +70,13 @@ if (want('events')) {
   } finally {
     await broker.stop();
   }
+}
+
+if (want('otlp')) {
+  const rows: OtlpRow[] = [];
+  for (const [n, perThread] of [[1000, false], [10000, false], [10000, true]] as const) {
+    rows.push(await benchOtlp(n, 2, perThread, n >= 10000 ? (quick ? 3 : 5) : quick ? 5 : 11));
+    process.stderr.write(`otlp ${n} x 2${perThread ? ' per thread' : ''} done\n`);
+  }
+  process.stdout.write(`## OTLP export (node ${process.version})\n\n${otlpTable(rows)}\n`);
 }

@@ -18,7 +18,7 @@ import { createStatsSimulator } from '../src/sim/index.js';
 import { StatsClient } from '../src/stats/index.js';
 import { StatsSource } from '../src/exporters/stats-source.js';
 import { visitSamples } from '../src/exporters/exposition.js';
-import { parseLabelBody } from '../src/exporters/otlp.js';
+import { parseLabelBody } from '../src/exporters/names.js';
 import { EXPORTER_SKIPPED_SYMLINKS, startExporter } from '../src/commands/run.js';
 import { loadConfig } from '../src/config.js';
 import { median, fmtMs, REPO } from './util.js';
@@ -139,7 +139,7 @@ async function promClientScrape(socketPath: string, reps: number): Promise<numbe
     const labelNames = f.labelNames.length ? f.labelNames : [];
     metrics.set(f.name, new client.Gauge({ name: f.name, help: f.help, labelNames, registers: [registry] }));
   }
-  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i] < 0 ? {} : parseLabelBody(b)) as Record<string, string>)]));
+  const attrs = new Map(first.plan.families.map((f) => [f.name, f.labels.map((b, i) => (f.col[i] < 0 ? {} : parseLabelBody(b)))]));
   first.release();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {

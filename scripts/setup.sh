@@ -2,7 +2,8 @@
 # Installs everything the project needs to run, idempotently: Node >= 22.15 (fetched from the npm
 # registry when the machine's is older), npm dependencies, the native addon and the TypeScript
 # build. With --peers it also installs the real test peers (Kafka, Prometheus and promtool, an
-# OTLP receiver, vpp-papi, GoVPP); scripts/fuzz.sh installs clang for the fuzzer itself.
+# OTLP receiver, the OpenTelemetry Collector, vpp-papi, GoVPP); scripts/fuzz.sh installs clang
+# for the fuzzer itself.
 # Caches live outside the clone ($VPP_EXPORTER_CACHE), so CI's fresh clones reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -30,7 +30,7 @@ export interface RenderOptions {
 }
 
 /** Per snapshot entry k: where its rows start and how long they are. */
-interface Rows {
+export interface Rows {
   start: Int32Array;
   len: Int32Array;
   width: Int32Array;
@@ -38,7 +38,7 @@ interface Rows {
   first: Int32Array;
 }
 
-function rowsOf(view: SnapshotView): Rows {
+export function rowsOf(view: SnapshotView): Rows {
   const n = view.length;
   const first = new Int32Array(n + 1);
   const start: number[] = [];

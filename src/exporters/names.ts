@@ -24,3 +24,13 @@ export function escapeHelp(s: string): string {
 export function labelBody(labels: readonly (readonly [string, string])[]): string {
   return labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',');
 }
+
+/** Undoes labelBody: `a="x\"y",b="z"` -> {a: 'x"y', b: 'z'}. */
+export function parseLabelBody(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    out[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  }
+  return out;
+}

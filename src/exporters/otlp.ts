@@ -1,24 +1,22 @@
 /**
- * OTLP push of the same values /metrics serves, from one consistent snapshot per export, with
- * @opentelemetry/sdk-metrics: one observable instrument per family (names without _total),
- * observed in a single batch callback. The SDK's OTLP exporters retry only 429/502/503/504 and
- * honour Retry-After; a failed export is dropped (values are cumulative, the next one carries
- * them), so memory stays bounded while the collector is down. Requests are split so that none
- * exceeds maxRequestBytes.
+ * OTLP push of the same values /metrics serves, from one consistent snapshot per export: every
+ * interval the snapshot is encoded straight to protobuf (otlp-encoder.ts: per-epoch cached
+ * attribute encodings, requests of at most maxRequestBytes cut on data point boundaries) and the
+ * requests go out one at a time over http/protobuf or grpc (otlp-transport.ts, with the
+ * OpenTelemetry exporters' retry policy). A failed export is dropped, not queued: values are
+ * cumulative and the next export carries them, so memory stays bounded (one request buffer, one
+ * snapshot) however long the collector is down. An export that is still running when the next
+ * interval comes makes that interval skip.
  */
 import os from 'node:os';
-import { metrics as apiMetrics, type Attributes, type BatchObservableResult, type Observable } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import type { Family, Plan } from './catalog.js';
-import { visitSamples } from './exposition.js';
 import type { StatsSource } from './stats-source.js';
 import { VERSION } from './self-metrics.js';
+import { OtlpRequestEncoder } from './otlp-encoder.js';
+import { GrpcTransport, HttpTransport, sendWithRetry, type OtlpTransport } from './otlp-transport.js';
+
+export { parseLabelBody } from './names.js';
 
 export interface OtlpOptions {
   endpoint: string;
@@ -34,232 +32,130 @@ export interface OtlpOptions {
 }
 
 export interface OtlpCounters {
+  /** Exports started (one per interval, flush or stop). */
   exports: number;
+  /** Exports that did not deliver every request. */
   failedExports: number;
+  /** Requests sent (retries not counted). */
   requests: number;
+  /** Retries of requests after a transient failure. */
+  retries: number;
+  /** Data points in requests the receiver accepted. */
   dataPoints: number;
+  /** Data points the receiver said it rejected (partial success). */
+  rejectedDataPoints: number;
+  /** Intervals skipped because the previous export was still running. */
+  skippedExports: number;
 }
 
-const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
-
-/** Undoes the label escaping of names.ts: `a="x\"y",b="z"` -> {a: 'x"y', b: 'z'}. */
-export function parseLabelBody(body: string): Attributes {
-  const out: Attributes = {};
-  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-  for (let m = re.exec(body); m; m = re.exec(body)) {
-    out[m[1]] = m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-  }
-  return out;
-}
-
-function countPoints(rm: ResourceMetrics): number {
-  let n = 0;
-  for (const sm of rm.scopeMetrics) for (const m of sm.metrics) n += m.dataPoints.length;
-  return n;
-}
-
-/** Splits a ResourceMetrics into halves by data points (used until each part fits). */
-function halve(rm: ResourceMetrics): [ResourceMetrics, ResourceMetrics] {
-  const total = countPoints(rm);
-  let budget = Math.ceil(total / 2);
-  const first: ResourceMetrics = { resource: rm.resource, scopeMetrics: [] };
-  const second: ResourceMetrics = { resource: rm.resource, scopeMetrics: [] };
-  for (const sm of rm.scopeMetrics) {
-    const a = { scope: sm.scope, metrics: [] as typeof sm.metrics };
-    const b = { scope: sm.scope, metrics: [] as typeof sm.metrics };
-    for (const m of sm.metrics) {
-      const take = Math.min(budget, m.dataPoints.length);
-      budget -= take;
-      if (take > 0) a.metrics.push({ ...m, dataPoints: m.dataPoints.slice(0, take) } as typeof m);
-      if (take < m.dataPoints.length) b.metrics.push({ ...m, dataPoints: m.dataPoints.slice(take) } as typeof m);
-    }
-    if (a.metrics.length) first.scopeMetrics.push(a);
-    if (b.metrics.length) second.scopeMetrics.push(b);
-  }
-  return [first, second];
-}
-
-/** Wraps the SDK's exporter: splits over-large requests and counts what happened. */
-class SplittingExporter implements PushMetricExporter {
-  constructor(
-    private readonly inner: PushMetricExporter,
-    private readonly maxBytes: number,
-    private readonly counters: OtlpCounters,
-    private readonly log: Logger,
-  ) {}
-
-  private parts(rm: ResourceMetrics): ResourceMetrics[] {
-    const bytes = ProtobufMetricsSerializer.serializeRequest(rm)?.byteLength ?? 0;
-    if (bytes <= this.maxBytes || countPoints(rm) <= 1) return [rm];
-    return halve(rm).flatMap((p) => this.parts(p));
-  }
-
-  export(rm: ResourceMetrics, done: (result: ExportResult) => void): void {
-    const parts = this.parts(rm);
-    this.counters.exports++;
-    this.counters.dataPoints += countPoints(rm);
-    // One request at a time: the SDK's transport caps concurrent exports, and a collector that
-    // is struggling should not get the whole backlog at once.
-    const next = (i: number): void => {
-      if (i === parts.length) {
-        done({ code: ExportResultCode.SUCCESS });
-        return;
-      }
-      this.counters.requests++;
-      this.inner.export(parts[i], (r) => {
-        // The SDK and @opentelemetry/core may be different copies of the enum: compare values.
-        if (Number(r.code) === Number(ExportResultCode.SUCCESS)) {
-          next(i + 1);
-          return;
-        }
-        this.counters.failedExports++;
-        this.log.warn({ err: r.error?.message, part: i + 1, parts: parts.length }, 'OTLP export failed; the next one carries the values');
-        done(r);
-      });
-    };
-    next(0);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.CUMULATIVE;
-  }
-}
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export class OtlpPusher {
-  readonly counters: OtlpCounters = { exports: 0, failedExports: 0, requests: 0, dataPoints: 0 };
-  private readonly provider: MeterProvider;
-  private readonly instruments = new Map<string, Observable>();
-  private readonly attrs = new WeakMap<Family, Attributes[]>();
+  readonly counters: OtlpCounters = { exports: 0, failedExports: 0, requests: 0, retries: 0, dataPoints: 0, rejectedDataPoints: 0, skippedExports: 0 };
+  private readonly encoder: OtlpRequestEncoder;
+  private readonly transport: OtlpTransport;
+  private readonly intervalMs: number;
+  /** Budget of one export, retries included. */
+  private readonly timeoutMs: number;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  /** The export running or queued last (exports never overlap). */
+  private last: Promise<void> = Promise.resolve();
+  private busy = false;
 
   constructor(
     private readonly source: StatsSource,
-    private readonly opts: OtlpOptions,
-    log: Logger,
+    opts: OtlpOptions,
+    private readonly log: Logger,
   ) {
     const headers = opts.headers ?? {};
-    const inner =
-      opts.protocol === 'grpc'
-        ? new GrpcExporter({ url: opts.endpoint, metadata: undefined, headers, temporalityPreference: AggregationTemporality.CUMULATIVE })
-        : new ProtoExporter({ url: opts.endpoint, headers, temporalityPreference: AggregationTemporality.CUMULATIVE });
-    const limit = 10_000_000; // the SDK's default of 2000 series per instrument is far too low for VPP
-    const reader = new PeriodicExportingMetricReader({
-      exporter: new SplittingExporter(inner, opts.maxRequestBytes ?? MAX_REQUEST_BYTES, this.counters, log),
-      exportIntervalMillis: opts.intervalMs,
-      exportTimeoutMillis: Math.max(1000, Math.min(opts.intervalMs, 30_000)),
-      cardinalityLimits: { default: limit, observableCounter: limit, observableGauge: limit },
-    });
-    this.provider = new MeterProvider({
-      resource: resourceFromAttributes({
+    this.transport = opts.protocol === 'grpc' ? new GrpcTransport(opts.endpoint, headers) : new HttpTransport(opts.endpoint, headers);
+    this.encoder = new OtlpRequestEncoder({
+      resourceAttributes: {
         'service.name': 'vpp-exporter',
         'service.version': VERSION,
         'host.name': os.hostname(),
         'vpp.instance': opts.instance,
         ...opts.resourceAttributes,
-      }),
-      readers: [reader],
+      },
+      scopeName: 'vpp-exporter',
+      scopeVersion: VERSION,
+      maxRequestBytes: opts.maxRequestBytes ?? MAX_REQUEST_BYTES,
+      perThread: opts.perThread,
+      startTimeNs: BigInt(Date.now()) * 1_000_000n,
     });
-    this.instruments.set('vpp_up', this.meter().createObservableGauge('vpp_up', { description: "1 when VPP's stats segment could be read for this export." }));
+    this.timeoutMs = Math.max(1000, Math.min(opts.intervalMs, 30_000));
+    this.intervalMs = opts.intervalMs;
   }
 
-  private meter() {
-    return this.provider.getMeter('vpp-exporter', VERSION);
+  /** Starts pushing every interval. */
+  start(): Promise<void> {
+    this.timer = setInterval(() => {
+      if (this.busy) {
+        this.counters.skippedExports++;
+        return;
+      }
+      void this.flush();
+    }, this.intervalMs);
+    this.timer.unref();
+    return Promise.resolve();
   }
 
-  /** Instruments for every family of the plan; new families (a new epoch) get theirs on the fly. */
-  private ensureInstruments(plan: Plan): boolean {
-    let added = false;
-    for (const f of plan.families) {
-      const name = f.type === 'counter' ? f.name.replace(/_total$/, '') : f.name;
-      if (this.instruments.has(name)) continue;
-      const m = this.meter();
-      this.instruments.set(name, f.type === 'counter' ? m.createObservableCounter(name, { description: f.help }) : m.createObservableGauge(name, { description: f.help }));
-      added = true;
-    }
-    return added;
+  /** Collects and pushes now, after any export in progress (tests, shutdown). */
+  flush(): Promise<void> {
+    this.last = this.last.then(() => this.exportOnce());
+    return this.last;
   }
 
-  private registered: Observable[] = [];
-
-  /** (Re-)registers the batch callback for every instrument known now. */
-  private register(): void {
-    const m = this.meter();
-    if (this.registered.length) m.removeBatchObservableCallback(this.observe, this.registered);
-    this.registered = [...this.instruments.values()];
-    m.addBatchObservableCallback(this.observe, this.registered);
-  }
-
-  /**
-   * Starts pushing. The SDK drops observations of instruments a batch callback was not
-   * registered with, so the instruments are made from a first snapshot before the callback is
-   * registered; families that appear later (a new epoch) are exported from the next push on.
-   */
-  async start(): Promise<void> {
-    const collected = await this.source.collect();
-    if (collected) {
-      this.ensureInstruments(collected.plan);
-      collected.release();
-    }
-    this.register();
-  }
-
-  private readonly observe = async (result: BatchObservableResult): Promise<void> => {
-    const collected = await this.source.collect();
-    result.observe(this.instruments.get('vpp_up')!, collected ? 1 : 0);
-    if (!collected) return;
+  private async exportOnce(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.busy = true;
+    const deadline = Date.now() + this.timeoutMs;
+    this.counters.exports++;
+    let collected;
     try {
-      visitSamples(collected.plan, collected.view, { perThread: this.opts.perThread, threads: collected.threads }, (f, i, column, thread, value) => {
-        const inst = this.instruments.get(f.type === 'counter' ? f.name.replace(/_total$/, '') : f.name);
-        if (!inst) return;
-        let a = this.seriesAttributes(f)[i];
-        if (column >= 0 || thread >= 0) {
-          a = { ...a };
-          if (column >= 0) a[f.labels[i]] = String(column);
-          if (thread >= 0) a.thread = String(thread);
+      collected = await this.source.collect();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'OTLP export: VPP stats could not be read; pushing vpp_up 0');
+    }
+    let part = 0;
+    try {
+      for (const req of this.encoder.requests(collected, BigInt(Date.now()) * 1_000_000n)) {
+        part++;
+        this.counters.requests++;
+        const { outcome, retries } = await sendWithRetry(this.transport, req.body, deadline, this.abort.signal);
+        this.counters.retries += retries;
+        if (!outcome.ok) {
+          this.counters.failedExports++;
+          this.log.warn({ err: outcome.error, part, retries }, 'OTLP export failed; the next one carries the values');
+          return;
         }
-        result.observe(inst, value, a);
-      });
-      if (this.ensureInstruments(collected.plan)) this.register();
+        this.counters.dataPoints += req.points - outcome.rejectedDataPoints;
+        if (outcome.rejectedDataPoints > 0 || outcome.message) {
+          this.counters.rejectedDataPoints += outcome.rejectedDataPoints;
+          this.log.warn({ rejected: outcome.rejectedDataPoints, message: outcome.message, part }, 'OTLP receiver rejected part of a request');
+        }
+      }
+    } catch (err) {
+      this.counters.failedExports++;
+      this.log.warn({ err: (err as Error).message, part }, 'OTLP export failed');
     } finally {
-      collected.release();
+      collected?.release();
+      this.busy = false;
     }
-  };
-
-  private seriesAttributes(f: Family): Attributes[] {
-    let a = this.attrs.get(f);
-    if (!a) {
-      a = f.labels.map((body, i) => (f.col[i] < 0 ? {} : parseLabelBody(body)));
-      this.attrs.set(f, a);
-    }
-    return a;
-  }
-
-  /** Collect and push now (tests, shutdown). */
-  async flush(): Promise<void> {
-    await this.provider.forceFlush();
   }
 
   /**
-   * Pushes a last time and stops. A collector that is down would hold the shutdown through the
-   * SDK's retries (seconds); the exporter's own shutdown does not wait longer than timeoutMs.
+   * Pushes a last time and stops, within timeoutMs: a collector that is down would hold the
+   * shutdown through the retries (seconds), so after timeoutMs the export in flight is aborted
+   * (retry waits end, the request is cancelled) and not waited for more than a moment.
    */
   async stop(timeoutMs = 2000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.provider.shutdown().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
-    apiMetrics.disable();
+    clearInterval(this.timer);
+    const last = this.flush();
+    const timedOut = await Promise.race([last.then(() => false), sleep(timeoutMs, true, { ref: false })]);
+    this.abort.abort();
+    if (timedOut) await Promise.race([last, sleep(200, undefined, { ref: false })]);
+    this.transport.close();
   }
 }

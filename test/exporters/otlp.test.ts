@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
 import { createStatsSimulator } from '../../src/sim/index.js';
 import { StatsClient } from '../../src/stats/index.js';
@@ -59,5 +60,39 @@ for (const maxRequestBytes of [4 * 1024 * 1024, 16 * 1024]) {
       await receiver.stop();
       await sim.stop();
     }
+  });
+}
+
+for (const peer of ['answers 503 with Retry-After', 'never answers'] as const) {
+  test(`stop() is bounded when the collector ${peer}`, { timeout: 60_000 }, async (t) => {
+    const socketPath = path.join(tmpDir(), 'stats.sock');
+    const sim = createStatsSimulator({ interfaces: 4, workers: 0, rate: 0, seed: 9, socketPath });
+    t.after(() => sim.stop());
+    const client = new StatsClient({ socketPath, skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS });
+    t.after(() => client.close());
+    let requests = 0;
+    const server = http.createServer((req, res) => {
+      requests++;
+      req.resume();
+      if (peer === 'answers 503 with Retry-After') req.on('end', () => res.writeHead(503, { 'retry-after': '1' }).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const port = (server.address() as { port: number }).port;
+    const pusher = new OtlpPusher(
+      new StatsSource(client, { perThread: false }),
+      { endpoint: `http://127.0.0.1:${port}/v1/metrics`, protocol: 'http/protobuf', intervalMs: 30_000, instance: 'stop-test', perThread: false },
+      logger('otlp'),
+    );
+    await pusher.start();
+    const t0 = performance.now();
+    await pusher.stop(500);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1500, `stop took ${Math.round(ms)} ms`);
+    assert.ok(requests >= 1, 'the last push was tried');
+    assert.equal(pusher.counters.dataPoints, 0);
   });
 }

@@ -1,0 +1,115 @@
+/**
+ * A real OpenTelemetry Collector for OTLP/gRPC tests: the core distribution built with the
+ * collector's builder by scripts/peers/build-otelcol.sh into $VPP_EXPORTER_CACHE/bin/otelcol.
+ * Its pipeline: otlp receiver (gRPC on a loopback port) -> otlp_http exporter -> a metrics
+ * endpoint (Prometheus 3's OTLP receiver in the tests, which answers PromQL). The exporter's
+ * sending queue is off, so a gRPC Export returns once the points are in Prometheus (and fails
+ * when Prometheus refuses them). Killed when the test process exits.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { freePort, registerChild, startWatchdog, waitForExit } from './prometheus.js';
+import { tmpDir } from './paths.js';
+
+const BUILD_SCRIPT = 'scripts/peers/build-otelcol.sh';
+
+export interface OtelCollector {
+  /** http://127.0.0.1:<port>: the otlp receiver's gRPC endpoint. */
+  grpcEndpoint: string;
+  grpcPort: number;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after 10 s. Idempotent. */
+  stop: () => Promise<void>;
+}
+
+export interface StartCollectorOptions {
+  /** Where the otlp_http exporter posts metrics (a full URL, e.g. Prometheus 3's OTLP endpoint). */
+  metricsEndpoint: string;
+  /** The receiver's gRPC port (default: a free one); the same port lets a test restart it. */
+  grpcPort?: number;
+}
+
+function cacheRoot(): string {
+  return process.env.VPP_EXPORTER_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'vpp-exporter');
+}
+
+/** The collector binary; throws (naming the build script) when it is missing. */
+export function collectorBinary(): string {
+  const bin = path.join(cacheRoot(), 'bin', 'otelcol');
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    throw new Error(`the OpenTelemetry Collector is not built at ${bin}: run ${BUILD_SCRIPT} (or scripts/peers/install-all.sh)`);
+  }
+  return bin;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Start the collector and wait until its receiver accepts connections (receivers start last). */
+export async function startCollector(o: StartCollectorOptions): Promise<OtelCollector> {
+  const bin = collectorBinary();
+  const dir = tmpDir('vpp-exporter-otelcol-');
+  const grpcPort = o.grpcPort ?? (await freePort());
+  const config = {
+    receivers: { otlp: { protocols: { grpc: { endpoint: `127.0.0.1:${grpcPort}` } } } },
+    exporters: {
+      otlp_http: {
+        metrics_endpoint: o.metricsEndpoint,
+        compression: 'none',
+        sending_queue: { enabled: false },
+        retry_on_failure: { enabled: false },
+      },
+    },
+    service: {
+      pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlp_http'] } },
+      telemetry: { metrics: { level: 'none' }, logs: { level: 'warn' } },
+    },
+  };
+  const configFile = path.join(dir, 'otelcol.yaml');
+  const logFile = path.join(dir, 'otelcol.log');
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(bin, [`--config=file:${configFile}`], { stdio: ['ignore', out, out], cwd: dir });
+  fs.closeSync(out);
+  const unregister = registerChild(child);
+  const stopWatchdog = child.pid !== undefined ? startWatchdog(child.pid) : () => {};
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 10_000))) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 5_000);
+      }
+    }
+    stopWatchdog();
+    unregister();
+  };
+  const logTail = (): string => fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`${bin} exited during start (${child.exitCode ?? child.signalCode}):\n${logTail()}`);
+    }
+    if (await accepts(grpcPort)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the collector's otlp receiver on 127.0.0.1:${grpcPort} did not come up:\n${logTail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { grpcEndpoint: `http://127.0.0.1:${grpcPort}`, grpcPort, logFile, stop };
+}
