@@ -20,6 +20,7 @@
 import type { Family, MetricType, Plan } from './catalog.js';
 import { rowsOf } from './exposition.js';
 import { parseLabelBody } from './names.js';
+import { finiteBins, HISTOGRAM_MAX_EXP, minExpAt } from './log2-histogram.js';
 import type { SnapshotView } from '../stats/index.js';
 
 /** What the encoder needs from one collection: the plan, its snapshot and the thread count. */
@@ -164,25 +165,12 @@ function fixedBodySize(kind: PointKind): number {
   return kind === PointKind.Gauge ? 18 : 27;
 }
 
-/** Largest exponent of a finite bound: no u64 value reaches 2^64. */
-const HISTOGRAM_MAX_EXP = 64;
 /** HISTOGRAM_BOUND[e] = 2^e - 1 (as the nearest double): the bound of a bin ending below 2^e. */
 const HISTOGRAM_BOUND = Array.from({ length: HISTOGRAM_MAX_EXP + 1 }, (_, e) => 2 ** e - 1);
 
-/** A log2 histogram row's min_exp (word 0), capped at HISTOGRAM_MAX_EXP. */
-function minExpAt(u32: Uint32Array, pos: number): number {
-  return u32[pos * 2 + 1] !== 0 ? HISTOGRAM_MAX_EXP : Math.min(u32[pos * 2], HISTOGRAM_MAX_EXP);
-}
-
-/**
- * Finite buckets of a row of `len` words: every bin but the last (which VPP means to be open
- * ended) whose bound stays below 2^64; the others count in the open bucket only.
- */
+/** Finite buckets of a row of `len` words (min_exp and the bins): log2-histogram.ts's rules. */
 function finiteBuckets(u32: Uint32Array, start: number, len: number): number {
-  const bins = len - 1;
-  if (bins < 2) return 0;
-  const minExp = minExpAt(u32, start);
-  return minExp >= HISTOGRAM_MAX_EXP ? 0 : Math.min(bins - 1, HISTOGRAM_MAX_EXP - minExp);
+  return len < 1 ? 0 : finiteBins(minExpAt(u32, start), len - 1);
 }
 
 /** Bytes of a histogram point's count, bucket_counts and explicit_bounds fields. */

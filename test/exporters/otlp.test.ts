@@ -63,6 +63,44 @@ for (const maxRequestBytes of [4 * 1024 * 1024, 16 * 1024]) {
   });
 }
 
+test('OTLP/HTTP: log2 histograms arrive as explicit-bucket histograms equal to the simulator truth', { timeout: 120_000 }, async () => {
+  const socketPath = path.join(tmpDir(), 'stats.sock');
+  // Traffic fills the histograms at build time; one tick a minute keeps them still during the test.
+  const sim = createStatsSimulator({ interfaces: 4, workers: 1, rate: 1000, seed: 8, tickMs: 60_000, heartbeatMs: 60_000, histograms: true, socketPath });
+  const client = new StatsClient({ socketPath, skipSymlinkPrefixes: EXPORTER_SKIPPED_SYMLINKS });
+  const receiver = await startOtlpReceiver();
+  const pusher = new OtlpPusher(
+    new StatsSource(client, { perThread: false }),
+    { endpoint: receiver.otlpHttpUrl, protocol: 'http/protobuf', intervalMs: 60_000, instance: 'sim-test', perThread: false },
+    logger('otlp'),
+  );
+  try {
+    await pusher.start();
+    await pusher.flush();
+    assert.equal(pusher.counters.failedExports, 0);
+    const row = (sim.truth({ perThread: false }).get('/sim/rx-packet-bytes') as bigint[][])[0].map(Number);
+    const [minExp, ...bins] = row;
+    const total = bins.reduce((a, b) => a + b, 0);
+    assert.ok(total > 0, 'the histogram has observations');
+    const got = await receiver.waitForSeries('vpp_sim_rx_packet_bytes_bucket', 30_000);
+    const byLe = new Map(got.map((s) => [s.metric.le === '+Inf' ? Infinity : Number(s.metric.le), Number(s.value[1])]));
+    const want = new Map<number, number>([[Infinity, total]]);
+    let cumulative = 0;
+    // Every bin but the last (open ended) has the finite bound 2^(min_exp + i + 1) - 1.
+    for (let i = 0; i < bins.length - 1; i++) {
+      cumulative += bins[i];
+      want.set(2 ** (minExp + i + 1) - 1, cumulative);
+    }
+    assert.deepEqual([...byLe].sort((a, b) => a[0] - b[0]), [...want].sort((a, b) => a[0] - b[0]));
+    assert.equal(await receiver.queryValue('vpp_sim_rx_packet_bytes_count'), total);
+  } finally {
+    await pusher.stop();
+    client.close();
+    await receiver.stop();
+    await sim.stop();
+  }
+});
+
 for (const peer of ['answers 503 with Retry-After', 'never answers'] as const) {
   test(`stop() is bounded when the collector ${peer}`, { timeout: 60_000 }, async (t) => {
     const socketPath = path.join(tmpDir(), 'stats.sock');
