@@ -6,7 +6,10 @@
  * Each client gets a fresh simulator, and ours is driven the way test/peers/govpp-api drives
  * GoVPP: on one connection, N routes one at a time (100.64.0.0 + i), then N more pipelined
  * (100.96.0.0 + i). The pipelined pass of each then meets the same simulator: past its start-up,
- * with N routes in its FIB. (A pipelined pass on a simulator of its own, as this file did first,
+ * with N routes in its FIB. Ours pipelines two ways, each on a simulator of its own: requestBatch
+ * (one call for the N requests) and request() per route under Promise.all. Every route is its own
+ * ip_route_add_del with its own reply, and a pass with a failed route throws. The three clients
+ * run in rounds (see benchRoutes); the table gives medians and each round's ratios. (A pipelined pass on a simulator of its own, as this file did first,
  * timed the simulator's start-up in a pass of a few milliseconds and compared it with a GoVPP
  * stream that came after GoVPP's sync pass on the same simulator.)
  */
@@ -22,12 +25,17 @@ import { REPO } from './util.js';
 const run = promisify(execFile);
 const cache = process.env.VPP_EXPORTER_CACHE ?? path.join(os.homedir(), '.cache', 'vpp-exporter');
 
+/** Rates in routes/s; a pass run several times keeps every repetition, in run order. */
 export interface RoutesRow {
   routes: number;
-  oursSync?: number;
-  oursPipelined: number;
-  govppSync?: number;
-  govppStream?: number;
+  reps: number;
+  oursSync: number[];
+  /** requestBatch. */
+  oursBatch: number[];
+  /** request() per route, Promise.all. */
+  oursPipelined: number[];
+  govppSync: number[];
+  govppStream: number[];
   papiSync?: number;
   ceiling: number;
 }
@@ -71,7 +79,7 @@ function route(base: number, i: number, sw: number): RequestFields<'ip_route_add
 }
 
 /** Our client, as govpp-api's --bench-routes runs GoVPP: one at a time, then pipelined. */
-async function ours(apiSocket: string, n: number): Promise<{ sync: number; pipelined: number }> {
+async function ours(apiSocket: string, n: number, how: 'batch' | 'promises'): Promise<{ sync: number; pipelined: number }> {
   const vpp = createVppClient({ socketPath: apiSocket, timeoutMs: 60_000 });
   try {
     await vpp.waitConnected(10_000);
@@ -82,7 +90,12 @@ async function ours(apiSocket: string, n: number): Promise<{ sync: number; pipel
     const sync = n / ((performance.now() - t0) / 1000);
     reqs = Array.from({ length: n }, (_, i) => route(0x64600000, i, sw));
     t0 = performance.now();
-    await Promise.all(reqs.map((r) => vpp.request('ip_route_add_del', r)));
+    if (how === 'batch') {
+      const r = await vpp.requestBatch('ip_route_add_del', reqs);
+      if (r.failed > 0) throw new Error(`${r.failed} of ${n} routes failed; the first: ${r.errors.find((e) => e !== undefined)?.message}`);
+    } else {
+      await Promise.all(reqs.map((r) => vpp.request('ip_route_add_del', r)));
+    }
     return { sync, pipelined: n / ((performance.now() - t0) / 1000) };
   } finally {
     await vpp.close();
@@ -105,25 +118,51 @@ async function papi(apiSocket: string, n: number): Promise<number | undefined> {
   return (JSON.parse(stdout) as { routes_per_second: number }).routes_per_second;
 }
 
-export async function benchRoutes(n: number): Promise<RoutesRow> {
-  const row: RoutesRow = { routes: n, oursPipelined: 0, ceiling: 0 };
-  const o = await withSim((s) => ours(s, n));
-  row.oursSync = o.sync;
-  row.oursPipelined = o.pipelined;
-  const g = await withSim((s) => govpp(s, n));
-  row.govppSync = g.sync;
-  row.govppStream = g.stream;
+/**
+ * `reps` rounds, each running ours (requestBatch), ours (Promise.all) and GoVPP one after the
+ * other, every one on a fresh simulator: a neighbour's burst on this shared machine then hits
+ * one round of all three rather than all rounds of one, and the rates of one round compare
+ * side by side.
+ */
+export async function benchRoutes(n: number, reps = 1): Promise<RoutesRow> {
+  const row: RoutesRow = { routes: n, reps, oursSync: [], oursBatch: [], oursPipelined: [], govppSync: [], govppStream: [], ceiling: 0 };
+  for (let k = 0; k < reps; k++) {
+    const b = await withSim((s) => ours(s, n, 'batch'));
+    row.oursSync.push(b.sync);
+    row.oursBatch.push(b.pipelined);
+    row.oursPipelined.push((await withSim((s) => ours(s, n, 'promises'))).pipelined);
+    const g = await withSim((s) => govpp(s, n));
+    if (g.sync !== undefined) row.govppSync.push(g.sync);
+    if (g.stream !== undefined) row.govppStream.push(g.stream);
+  }
   if (n <= 10_000) row.papiSync = await withSim((s) => papi(s, n));
   row.ceiling = (await simApiCeiling({ routes: Math.max(n, 100_000) })).add.frames_per_s;
   return row;
 }
 
+function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Medians over the rounds; the last columns give each round's own ratio (one neighbour's burst shows as one outlier). */
 export function routesTable(rows: RoutesRow[]): string {
-  const f = (x: number | undefined): string => (x === undefined ? '-' : `${Math.round(x).toLocaleString('en-US')}/s`);
-  let s = '| routes | ours, one at a time | ours, pipelined | GoVPP sync | GoVPP stream | vpp-papi (sync) | simulator ceiling | ours pipelined / GoVPP stream |\n|---|---|---|---|---|---|---|---|\n';
+  const f = (xs: readonly number[] | number | undefined): string => {
+    const x = typeof xs === 'object' ? median(xs) : xs;
+    return x === undefined ? '-' : `${Math.round(x).toLocaleString('en-US')}/s`;
+  };
+  const ratio = (x: number | undefined, peer: number | undefined): string => (x !== undefined && peer ? `${(x / peer).toFixed(2)}x` : '-');
+  const perRound = (ours: readonly number[], peer: readonly number[]): string => (peer.length === 0 ? '-' : ours.map((x, i) => ratio(x, peer[i])).join(' '));
+  let s =
+    '| routes | ours, one at a time | ours, requestBatch | ours, request() + Promise.all | GoVPP sync | GoVPP stream | vpp-papi (sync) | simulator ceiling ' +
+    '| requestBatch / GoVPP stream (medians) | each round | Promise.all / GoVPP stream (medians) | each round |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   for (const r of rows) {
-    const ratio = r.govppStream ? `${(r.oursPipelined / r.govppStream).toFixed(2)}x` : '-';
-    s += `| ${r.routes} | ${f(r.oursSync)} | ${f(r.oursPipelined)} | ${f(r.govppSync)} | ${f(r.govppStream)} | ${f(r.papiSync)} | ${f(r.ceiling)} | ${ratio} |\n`;
+    const stream = median(r.govppStream);
+    s +=
+      `| ${r.routes} | ${f(r.oursSync)} | ${f(r.oursBatch)} | ${f(r.oursPipelined)} | ${f(r.govppSync)} | ${f(r.govppStream)} | ${f(r.papiSync)} | ${f(r.ceiling)} ` +
+      `| ${ratio(median(r.oursBatch), stream)} | ${perRound(r.oursBatch, r.govppStream)} | ${ratio(median(r.oursPipelined), stream)} | ${perRound(r.oursPipelined, r.govppStream)} |\n`;
   }
   return s;
 }

@@ -53,11 +53,12 @@ if (want('scrape')) {
 
 if (want('routes')) {
   const rows: RoutesRow[] = [];
+  const reps = quick ? 1 : 3;
   for (const n of quick ? [1000, 10000] : [1000, 10000, 100000]) {
-    rows.push(await benchRoutes(n));
+    rows.push(await benchRoutes(n, reps));
     process.stderr.write(`routes ${n} done\n`);
   }
-  process.stdout.write(`## Route programming through the binary API (simulator in its own process)\n\n${routesTable(rows)}\n`);
+  process.stdout.write(`## Route programming through the binary API (simulator in its own process; medians of ${reps} round(s))\n\n${routesTable(rows)}\n`);
 }
 
 if (want('events')) {

@@ -18,6 +18,7 @@ import {
   type SendOptions,
 } from './connection.js';
 import { ConnectionError } from './connection-error.js';
+import type { BatchOptions, BatchResult } from './batch.js';
 import type { MessageOf } from './generated/index.js';
 import type { DetailsOf, DumpName, EventName, EventOf, ReplyOf, RequestFields, RequestName, WantName } from './types.js';
 
@@ -45,6 +46,21 @@ export class VppClient {
   /** Sends a request and resolves with its reply; a non-zero retval rejects with VppApiError. */
   request<N extends RequestName>(name: N, fields: RequestFields<N>, opts?: SendOptions): Promise<ReplyOf<N>> {
     return this.conn.request(name, fields, opts) as Promise<ReplyOf<N>>;
+  }
+
+  /**
+   * Sends many requests of one message type, pipelined through the window, and resolves once
+   * with each one's retval or error (it does not reject for single failures):
+   *
+   *   const r = await vpp.requestBatch('ip_route_add_del', routes);
+   *   r.failed;        // how many did not succeed
+   *   r.errors[i];     // why request i failed: VppApiError (retval), ConnectionError, CodecError
+   *
+   * Rejects, with nothing sent, when the batch cannot be sent at all (not connected, closed, a
+   * disabled message). See Connection.requestBatch for timeouts and disconnects.
+   */
+  requestBatch<N extends RequestName>(name: N, values: readonly RequestFields<N>[], opts?: BatchOptions): Promise<BatchResult<ReplyOf<N>>> {
+    return this.conn.requestBatch(name, values, opts) as Promise<BatchResult<ReplyOf<N>>>;
   }
 
   /** Sends a dump (and the control_ping that ends it) and resolves with every details message. */

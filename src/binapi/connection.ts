@@ -48,6 +48,7 @@ import { Deadlines, type Timed } from './deadlines.js';
 import { ContextTable } from './context-table.js';
 import { retvalMessage, VppApiError } from './errors.js';
 import { ConnectionError } from './connection-error.js';
+import { Batch, type BatchOptions, type BatchPlan, type BatchResult } from './batch.js';
 
 /** sockclnt_create and its reply have fixed ids: memclnt is registered first (papi uses 15/16). */
 export const SOCKCLNT_CREATE_ID = 15;
@@ -251,7 +252,8 @@ class Link {
   readonly nameById = new Map<number, string>();
   /** Our generated messages resolved on this connection. */
   readonly idByName = new Map<string, number>();
-  readonly descById = new Map<number, MessageDescriptor<unknown>>();
+  /** Descriptor by message id (an array: one load per received frame). */
+  readonly descById: (MessageDescriptor<unknown> | undefined)[] = [];
   readonly disabled = new Map<string, DisabledMessage>();
   readonly plans = new Map<string, Plan>();
   installed = false;
@@ -285,6 +287,10 @@ class Fifo<T> {
     if (this.count === this.items.length) this.grow();
     this.items[(this.head + this.count) & this.mask] = x;
     this.count++;
+  }
+  /** The first item, left in place. */
+  peek(): T | undefined {
+    return this.count === 0 ? undefined : this.items[this.head];
   }
   shift(): T | undefined {
     if (this.count === 0) return undefined;
@@ -395,9 +401,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly pending = new ContextTable<Pending>();
   /** Counts entries made, for their order (the table does not keep it). */
   private seq = 0;
-  /** The timeouts of requests and dumps (one timer for all of them). */
-  private readonly deadlines = new Deadlines<Pending>((e) => this.expire(e));
-  private readonly queue = new Fifo<Pending>();
+  /** The timeouts of requests, dumps and batches (one timer for all of them). */
+  private readonly deadlines = new Deadlines<Pending | Batch<Link>>((e) => (e instanceof Batch ? this.expireBatch(e) : this.expire(e)));
+  /** Requests and batches waiting for window slots, in the order they were made. */
+  private readonly queue = new Fifo<Pending | Batch<Link>>();
+  /** Batches not yet settled: their context ranges are taken, their replies routed to them. */
+  private readonly batches: Batch<Link>[] = [];
   /** Where requests waiting for a slot are encoded (slabs of ARENA_SIZE, see send()). */
   private readonly arena = new Encoder('message', ARENA_SIZE);
   private inFlight = 0;
@@ -465,7 +474,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   get stats(): ConnectionStats {
-    return { ...this.counters, inFlight: this.inFlight, queued: this.queued, disabledMessages: this.lastDisabled.length };
+    // A waiting batch is one item of this.queued; its unsent requests are what it holds back.
+    let queued = this.queued;
+    for (const b of this.batches) if (b.waiting) queued += b.count - b.next - 1;
+    return { ...this.counters, inFlight: this.inFlight, queued, disabledMessages: this.lastDisabled.length };
   }
 
   /** Generated messages that the current (or last) connection's VPP cannot take. */
@@ -525,6 +537,55 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** A dump: the request and a control_ping with the same context; resolves with the details. */
   dump(name: string, fields: Fields, opts?: SendOptions): Promise<unknown[]> {
     return this.send('dump', name, fields, opts) as Promise<unknown[]>;
+  }
+
+  /**
+   * Many requests of one message type, pipelined through the window like request()s, settled
+   * together: resolves once every request is answered or has failed, with each one's retval or
+   * error (see BatchResult); it does not reject for the failure of single requests. Rejects,
+   * with nothing sent, when the batch cannot be sent at all (not connected, closed, not a
+   * request with a reply, a disabled message, a bad timeoutMs).
+   *
+   * Each value is encoded when its request takes a window slot, straight into the socket's
+   * output: `values` must not change until the batch settles. A value that does not encode fails
+   * that request alone. The timeout is the batch's: when no reply to it has come for timeoutMs,
+   * everything still unanswered fails with TIMEOUT. A lost connection fails what is unanswered
+   * with DISCONNECTED; close() fails what is not sent yet and waits for what is on the wire.
+   */
+  requestBatch(name: string, values: readonly Fields[], opts?: BatchOptions): Promise<BatchResult> {
+    if (this.closing) return this.refuse('CLOSED', name);
+    const link = this.link;
+    if (link === null || link.dead || !link.installed || !link.ready) return this.refuse('NOT_CONNECTED', name);
+    const timeoutMs = opts?.timeoutMs ?? this.options.timeoutMs;
+    let plan: BatchPlan;
+    try {
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
+      if (!Array.isArray(values)) throw new TypeError(`requestBatch(${name}): values must be an array`);
+      plan = this.plan(link, name, false);
+    } catch (e) {
+      this.counters.refused++;
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    const n = values.length;
+    let resolve: (r: BatchResult) => void = () => undefined;
+    const promise = new Promise<BatchResult>((r) => {
+      resolve = r;
+    });
+    const batch = new Batch<Link>(name, link, plan, values, this.reserveContexts(n), this.seq++, timeoutMs, opts?.replies === true, resolve);
+    if (n === 0) {
+      batch.settle();
+      return promise;
+    }
+    this.batches.push(batch);
+    this.deadlines.add(batch, timeoutMs);
+    this.queue.push(batch);
+    this.queued++;
+    if (!link.needDrain && this.inFlight < this.options.maxInFlight) {
+      this.pump();
+      // The window is full: nothing more goes out before replies come (as in send()).
+      if (this.inFlight >= this.options.maxInFlight && !link.dead) link.transport.flushNow();
+    }
+    return promise;
   }
 
   /**
@@ -695,6 +756,48 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return link.transport.endFrame();
   }
 
+  /**
+   * Puts a batch's next requests on the wire while the window has room, each encoded straight
+   * into the transport's output; returns false when the socket asks to wait for drain.
+   */
+  private sendBatch(link: Link, b: Batch<Link>, max: number): boolean {
+    if (b.link !== link) {
+      // Cannot happen (a link's batches are failed when it ends); never send an old id.
+      this.failBatch(b, new ConnectionError('DISCONNECTED', `${b.name} (batch of ${b.count}) was made for an earlier connection`, { request: b.name }));
+      return true;
+    }
+    const t = link.transport;
+    const { request, requestId } = b.plan;
+    const values = b.values;
+    const clientIndex = link.clientIndex;
+    let ok = true;
+    let sent = 0;
+    while (ok && this.inFlight + sent < max && b.next < values.length) {
+      const i = b.next++;
+      const e = t.beginFrame(b.name);
+      try {
+        request.encodeInto(e, values[i], requestId, clientIndex, b.base + i);
+      } catch (err) {
+        t.abortFrame();
+        this.counters.refused++;
+        b.failed(i, err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
+      ok = t.endFrame();
+      sent++;
+    }
+    b.outstanding += sent;
+    this.inFlight += sent;
+    this.counters.requests += sent;
+    if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
+    if (b.next === values.length && b.waiting) {
+      b.waiting = false;
+      this.queued--;
+    }
+    if (b.unsettled === 0) this.finishBatch(b);
+    return ok;
+  }
+
   /** Resolves what a request needs on this connection, or throws why it cannot be sent. */
   private plan(link: Link, name: string, dump: boolean): Plan {
     const cached = link.plans.get(name);
@@ -736,7 +839,44 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private nextContext(): number {
     for (;;) {
       this.context = this.context >= 0xffffffff ? 1 : this.context + 1;
-      if (!this.pending.has(this.context)) return this.context;
+      if (!this.pending.has(this.context) && this.batchOf(this.context) === null) return this.context;
+    }
+  }
+
+  /** The batch whose context range holds `context`, or null. */
+  private batchOf(context: number): Batch<Link> | null {
+    for (const b of this.batches) if (b.indexOf(context) >= 0) return b;
+    return null;
+  }
+
+  /**
+   * Takes n consecutive contexts that nothing pending or batched uses, below the u32 wrap (a
+   * batch's requests are found by subtracting the first); returns the first.
+   */
+  private reserveContexts(n: number): number {
+    if (n === 0) return 0;
+    if (n > 0xfffffffe) throw new RangeError(`a batch of ${n} requests does not fit in the u32 contexts`);
+    for (;;) {
+      let base = this.context >= 0xffffffff ? 1 : this.context + 1;
+      if (base + n - 1 > 0xffffffff) base = 1;
+      const end = base + n;
+      let clash = -1;
+      for (const b of this.batches) {
+        if (b.base < end && base < b.base + b.count) clash = Math.max(clash, b.base + b.count - 1);
+      }
+      if (clash < 0 && this.pending.size > 0) {
+        for (let c = end - 1; c >= base; c--) {
+          if (this.pending.has(c)) {
+            clash = c;
+            break;
+          }
+        }
+      }
+      if (clash < 0) {
+        this.context = end - 1;
+        return base;
+      }
+      this.context = clash; // start again after it
     }
   }
 
@@ -757,8 +897,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     let runFrames = 0;
     try {
       while (ok && !link.needDrain && this.inFlight < max) {
-        const e = this.queue.shift();
-        if (e === undefined) break;
+        const head = this.queue.peek();
+        if (head === undefined) break;
+        if (head instanceof Batch) {
+          // What was queued before the batch goes out before it.
+          if (run !== null) ok = link.transport.sendFrames(run, runStart, runEnd, runFrames) && ok;
+          run = null;
+          if (head.waiting) ok = this.sendBatch(link, head, max) && ok;
+          if (head.waiting) break; // the window or the socket is full
+          this.queue.shift();
+          continue;
+        }
+        this.queue.shift();
+        const e = head;
         if (e.state !== 'queued') continue; // timed out while waiting
         this.queued--;
         if (e.link !== link) {
@@ -895,12 +1046,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.handshakeReply(link, id, body);
       return;
     }
-    const desc = link.descById.get(id);
+    const desc = link.descById[id];
     if (desc === undefined) {
       const nameCrc = link.nameById.get(id);
       if (nameCrc === undefined) throw new ConnectionError('PROTOCOL', `message id ${id} (a ${body.length}-byte body) is not in VPP's message table`);
       this.counters.unknownMessages++;
       return;
+    }
+    const at = desc.contextOffset;
+    if (this.batches.length > 0 && at !== null && body.length >= at + 4) {
+      // Matched before it is decoded: most batch replies are never decoded at all.
+      const b = this.batchOf(((body[at] << 24) | (body[at + 1] << 16) | (body[at + 2] << 8) | body[at + 3]) >>> 0);
+      if (b !== null) {
+        this.batchReply(link, b, desc, body);
+        return;
+      }
     }
     let value: unknown;
     try {
@@ -958,6 +1118,96 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.finish(e);
     this.schedulePump();
     e.reject(new ConnectionError('UNEXPECTED_REPLY', `${e.name} (context ${e.context}) was answered with ${desc.name}`, { request: e.name }));
+  }
+
+  /** A reply (or anything with a context) to one of a batch's requests. */
+  private batchReply(link: Link, b: Batch<Link>, desc: MessageDescriptor<unknown>, body: Buffer): void {
+    const at = desc.contextOffset ?? 0;
+    const i = b.indexOf(((body[at] << 24) | (body[at + 1] << 16) | (body[at + 2] << 8) | body[at + 3]) >>> 0);
+    if (b.link !== link || !b.awaitingReply(i)) {
+      this.counters.unsolicited++;
+      return;
+    }
+    const reply = b.plan.reply;
+    let retval = 0;
+    let value: unknown = undefined;
+    const rv = reply.retvalOffset;
+    if (desc === reply && rv !== null && b.replies === null && body.length === reply.fixedSize) {
+      // A fixed-size reply of the right size always decodes (the decoder only checks lengths),
+      // so the retval is read where it lies and nothing is allocated for it.
+      retval = (body[rv] << 24) | (body[rv + 1] << 16) | (body[rv + 2] << 8) | body[rv + 3];
+    } else {
+      try {
+        value = desc.decode(body);
+      } catch (e) {
+        throw new ConnectionError('PROTOCOL', `${desc.name} (${body.length} bytes) does not decode: ${errorMessage(e)}`, { cause: e });
+      }
+      if (desc !== reply) {
+        b.failed(i, new ConnectionError('UNEXPECTED_REPLY', `${b.name} (context ${b.base + i}) was answered with ${desc.name}`, { request: b.name }));
+        this.batchAnswered(link, b);
+        return;
+      }
+      retval = desc.hasRetval ? (numField(value, 'retval') ?? 0) : 0;
+    }
+    this.counters.replies++;
+    if (retval !== 0) {
+      this.counters.apiErrors++;
+      b.answered(i, retval, new VppApiError(b.name, retval), value);
+    } else {
+      b.answered(i, 0, undefined, value);
+    }
+    this.batchAnswered(link, b);
+  }
+
+  /** After a batch request's answer: its slot is free, the deadline moves, maybe it is done. */
+  private batchAnswered(link: Link, b: Batch<Link>): void {
+    b.outstanding--;
+    this.inFlight--;
+    // The deadline restarts on progress, once per read (all the frames of a read arrive at once).
+    const now = link.transport.receivedAt;
+    if (b.progressAt !== now) {
+      b.progressAt = now;
+      this.deadlines.refresh(b);
+    }
+    if (b.unsettled === 0) this.finishBatch(b);
+    this.schedulePump();
+  }
+
+  /** A settled batch leaves: its contexts are free again and its promise resolves. */
+  private finishBatch(b: Batch<Link>): void {
+    if (b.done) return;
+    if (b.waiting) {
+      b.waiting = false;
+      this.queued--;
+    }
+    this.inFlight -= b.outstanding;
+    b.outstanding = 0;
+    this.deadlines.remove(b);
+    const k = this.batches.indexOf(b);
+    if (k >= 0) this.batches.splice(k, 1);
+    b.settle();
+  }
+
+  /** Fails everything of a batch that is not answered yet (its unsent requests never go out). */
+  private failBatch(b: Batch<Link>, error: Error, unsentError: Error = error): number {
+    const slots = b.outstanding;
+    const n = b.failOutstanding(error) + b.failUnsent(unsentError);
+    this.inFlight -= slots;
+    this.finishBatch(b);
+    return n;
+  }
+
+  private expireBatch(b: Batch<Link>): void {
+    if (b.done) return;
+    const unsent = b.count - b.next;
+    const where = unsent > 0 ? `; ${unsent} not sent yet, waiting for one of the ${this.options.maxInFlight} in-flight slots` : '';
+    const err = new ConnectionError(
+      'TIMEOUT',
+      `${b.name} (batch of ${b.count}, contexts ${b.base}..${b.base + b.count - 1}): no reply within ${b.timeoutMs} ms to ${b.outstanding} in flight${where} from ${this.options.socketPath}`,
+      { request: b.name },
+    );
+    this.counters.timeouts += this.failBatch(b, err);
+    this.pump();
   }
 
   private dispatch(name: string, value: unknown): void {
@@ -1141,7 +1391,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const id = link.table.get(d.nameCrc);
       if (id !== undefined) {
         link.idByName.set(d.name, id);
-        link.descById.set(id, d);
+        link.descById[id] = d;
         continue;
       }
       const vpp = byBase.get(d.name) ?? null;
@@ -1236,8 +1486,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     link.handshake?.reject(error);
     link.handshake = null;
     const closed = error instanceof ConnectionError && error.code === 'CLOSED';
-    for (const e of this.pendingInOrder()) {
+    const bound: (Pending | Batch<Link>)[] = [...this.pendingInOrder(), ...this.batches];
+    bound.sort((a, b) => a.seq - b.seq);
+    for (const e of bound) {
       if (e.link !== link) continue;
+      if (e instanceof Batch) {
+        const what = `${e.name} (batch of ${e.count}, ${e.unsettled} unanswered)`;
+        this.failBatch(
+          e,
+          closed
+            ? new ConnectionError('CLOSED', `${what}: close() was called`, { request: e.name })
+            : new ConnectionError('DISCONNECTED', `${what}: ${error instanceof ConnectionError ? error.detail : error.message}`, { request: e.name, cause: error }),
+        );
+        continue;
+      }
       this.finish(e);
       e.reject(
         closed
@@ -1273,7 +1535,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     // Requests still waiting for a slot never go out.
-    for (const e of this.pendingInOrder()) {
+    const waiting: (Pending | Batch<Link>)[] = [...this.pendingInOrder(), ...this.batches];
+    waiting.sort((a, b) => a.seq - b.seq);
+    for (const e of waiting) {
+      if (e instanceof Batch) {
+        if (!e.waiting) continue;
+        e.failUnsent(new ConnectionError('CLOSED', `${e.name} (batch of ${e.count}, ${e.count - e.next} not sent): close() was called before they were sent`, { request: e.name }));
+        e.waiting = false;
+        this.queued--;
+        if (e.unsettled === 0) this.finishBatch(e);
+        continue;
+      }
       if (e.state !== 'queued') continue;
       this.finish(e);
       e.reject(new ConnectionError('CLOSED', `${e.name} (context ${e.context}): close() was called before it was sent`, { request: e.name }));

@@ -426,13 +426,17 @@ export class ModuleEmitter {
       const crc = m.crc as string;
       let fixed: number | null = 0;
       let min = 0;
+      // Where each field starts in the body, while every field before it is fixed-size.
+      const offsets = new Map<string, number>();
       for (const f of m.fields) {
+        if (fixed !== null) offsets.set(f.name, fixed);
         const s = this.model.fieldFixedSize(f, this.module);
         fixed = fixed === null || s === null ? null : fixed + s;
         min += this.model.fieldMinSize(f, this.module);
       }
       const fields = m.fields.slice(1);
       const has = (n: string, t?: string): boolean => fields.some((f) => f.name === n && (t === undefined || f.type === t) && f.length === null);
+      const offsetOf = (n: string, t: string): string => (has(n, t) ? String(offsets.get(n) ?? null) : 'null');
       // The header fields can be given apart from the value: the connection fills them in
       // without copying the caller's fields into a new object.
       const header = new Map<string, string>();
@@ -485,6 +489,8 @@ export class ModuleEmitter {
       this.out.push(`  hasContext: ${has('context')},`);
       this.out.push(`  hasRetval: ${has('retval', 'i32')},`);
       this.out.push(`  fixedSize: ${fixed === null ? 'null' : fixed},`);
+      this.out.push(`  contextOffset: ${offsetOf('context', 'u32')},`);
+      this.out.push(`  retvalOffset: ${offsetOf('retval', 'i32')},`);
       this.out.push(`  encode: ${enc},`);
       this.out.push(`  encodeInto: ${into},`);
       this.out.push(`  decode: ${dec},`);

@@ -7,9 +7,10 @@
  *
  * Routes are programmed with ip_route_add_del, is_multipath false: the route's paths become
  * exactly the ones given (posting the same route again changes nothing). A batch is sent
- * pipelined, all requests at once, through the client's in-flight window.
+ * pipelined with the client's requestBatch: one ip_route_add_del per route, through the client's
+ * in-flight window, each reply's retval checked.
  */
-import type { HealthState, MessageOf, VppClient } from '../binapi/index.js';
+import type { HealthState, MessageOf, RequestFields, VppClient } from '../binapi/index.js';
 import { ConnectionError, FibPathType, IfStatusFlags, VppApiError } from '../binapi/index.js';
 import type { StatsClient } from '../stats/index.js';
 import { readInterfaceCounters, type Counters } from './counters.js';
@@ -28,15 +29,13 @@ import {
 } from './prefix.js';
 
 /** The part of VppClient the service uses (tests may pass their own). */
-export type VppApi = Pick<VppClient, 'request' | 'dump' | 'connected' | 'health'>;
+export type VppApi = Pick<VppClient, 'request' | 'requestBatch' | 'dump' | 'connected' | 'health'>;
 
 type FibPath = MessageOf<'ip_route_add_del'>['route']['paths'][number];
 type ApiPrefix = MessageOf<'ip_route_add_del'>['route']['prefix'];
 type InterfaceDetails = MessageOf<'sw_interface_details'>;
 
 const NO_INDEX = 0xffffffff;
-/** Route requests outstanding at once in a batch (the client's window is 256 by default). */
-const DEFAULT_CONCURRENCY = 1024;
 const MAX_TABLE_ID = 0xffffffff;
 
 export interface InterfaceView {
@@ -427,11 +426,7 @@ export class ControlService {
   }
 
   private addRoute(r: ResolvedRoute): Promise<unknown> {
-    return this.vpp.request('ip_route_add_del', {
-      is_add: true,
-      is_multipath: false,
-      route: { table_id: r.table, stats_index: 0, prefix: apiPrefix(r.prefix), paths: r.paths },
-    });
+    return this.vpp.request('ip_route_add_del', addRequest(r));
   }
 
   /** Programs one route; VPP's failure is thrown (VppApiError, ConnectionError). */
@@ -443,32 +438,25 @@ export class ControlService {
   }
 
   /**
-   * Programs resolved routes, pipelined: `concurrency` requests are outstanding at a time (more
-   * than the client's window, so that the window is always full, but few enough that a request's
-   * timeout, which runs while it waits for a slot, is not eaten by a long queue). Requests go out
-   * in the list's order. VPP's failures are listed, not thrown.
+   * Programs resolved routes, pipelined: one requestBatch, so the client's window stays full
+   * and the batch's timeout runs only while VPP makes no progress on it. Requests go out in the
+   * list's order. VPP's failures are listed, not thrown; when the batch cannot be sent at all
+   * (VPP not connected) every route fails with that reason.
    */
-  async programRoutes(routes: readonly ResolvedRoute[], opts: { concurrency?: number } = {}): Promise<ProgramResult> {
+  async programRoutes(routes: readonly ResolvedRoute[]): Promise<ProgramResult> {
     const began = performance.now();
-    const errors: unknown[] = new Array<unknown>(routes.length);
-    const failedAt: number[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < routes.length) {
-        const i = next++;
-        try {
-          await this.addRoute(routes[i]);
-        } catch (e) {
-          errors[i] = e;
-          failedAt.push(i);
-        }
+    const failed: FailedRoute[] = [];
+    try {
+      const r = await this.vpp.requestBatch('ip_route_add_del', routes.map(addRequest));
+      if (r.failed > 0) {
+        r.errors.forEach((e, i) => {
+          if (e !== undefined) failed.push(failedRoute(i, routes[i].input, e));
+        });
       }
-    };
-    const concurrency = Math.max(1, Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, routes.length));
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    } catch (e) {
+      routes.forEach((r, i) => failed.push(failedRoute(i, r.input, e)));
+    }
     const ms = performance.now() - began;
-    failedAt.sort((a, b) => a - b);
-    const failed = failedAt.map((i) => failedRoute(i, routes[i].input, errors[i]));
     const programmed = routes.length - failed.length;
     return {
       programmed,
@@ -539,6 +527,15 @@ function pathView(p: FibPath, names: ReadonlyMap<number, string>): PathView {
     preference: p.preference,
     type: PATH_TYPE_NAMES.get(p.type) ?? 'unknown',
     sw_if_index: sw,
+  };
+}
+
+/** The ip_route_add_del of a resolved route (is_multipath false: its paths become exactly these). */
+function addRequest(r: ResolvedRoute): RequestFields<'ip_route_add_del'> {
+  return {
+    is_add: true,
+    is_multipath: false,
+    route: { table_id: r.table, stats_index: 0, prefix: apiPrefix(r.prefix), paths: r.paths },
   };
 }
 

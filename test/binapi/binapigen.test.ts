@@ -230,6 +230,13 @@ describe('generated code from testdata/ (compiled golden): bytes of each kind', 
     assert.equal(d.hasContext, true);
     assert.equal(d.hasRetval, false);
     assert.equal(registry.messages.all_scalars_reply.hasRetval, true);
+    // Where the header fields lie, for matching a reply before decoding it.
+    assert.deepEqual([d.contextOffset, d.retvalOffset], [6, null]);
+    assert.deepEqual([registry.messages.all_scalars_reply.contextOffset, registry.messages.all_scalars_reply.retvalOffset], [2, 6]);
+    assert.deepEqual([registry.messages.empty_event.contextOffset, registry.messages.legacy_tail.contextOffset], [null, null]);
+    const reply = kinds.encodeAllScalarsReply({ context: 0x01020304, retval: -7, big: 5n }, 9);
+    assert.equal(reply.readUInt32BE(registry.messages.all_scalars_reply.contextOffset!), 0x01020304);
+    assert.equal(reply.readInt32BE(registry.messages.all_scalars_reply.retvalOffset!), -7);
     assert.equal(registry.messagesByNameCrc.get('arrays_3a3b3c3d'), registry.messages.arrays);
     assert.equal(registry.messagesByNameCrc.size, 9);
     assert.deepEqual(registry.services.strings, { request: 'strings', reply: 'all_scalars_reply', stream: true, streamMsg: 'arrays', events: [] });

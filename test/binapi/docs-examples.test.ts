@@ -138,6 +138,34 @@ describe('docs/binapi.md examples', () => {
     assert.equal(vpp.stats.apiErrors, 1);
   });
 
+  it('a batch of route adds, one refused by VPP', async () => {
+    const vpp = client;
+    const sw_if_index = 2; // the loopback made above
+    const apiErrors = vpp.stats.apiErrors;
+    // #region batch
+    const wanted = [
+      { prefix: '10.78.0.0/16', table_id: 0 },
+      { prefix: '10.79.0.0/16', table_id: 77 }, // VPP has no table 77
+    ];
+    const result = await vpp.requestBatch(
+      'ip_route_add_del',
+      wanted.map((r) => ({
+        is_add: true,
+        is_multipath: false,
+        route: { table_id: r.table_id, stats_index: 0, prefix: prefix(r.prefix), paths: [fibPath({ via: '10.77.0.2', sw_if_index })] },
+      })),
+    );
+    const failures = wanted.flatMap((r, i) => (result.errors[i] === undefined ? [] : [`${r.prefix}: ${result.errors[i].message}`]));
+    // result.succeeded === 1, result.failed === 1, result.retvals: Int32Array [0, -3],
+    // failures: ['10.79.0.0/16: ip_route_add_del: No such FIB / VRF (VNET_API_ERROR_NO_SUCH_FIB, -3)']
+    // #endregion
+    assert.deepEqual([result.count, result.succeeded, result.failed], [2, 1, 1]);
+    assert.deepEqual([...result.retvals], [0, -3]);
+    assert.ok(result.errors[1] instanceof VppApiError && result.errors[1].vppName === 'NO_SUCH_FIB');
+    assert.deepEqual(failures, ['10.79.0.0/16: ip_route_add_del: No such FIB / VRF (VNET_API_ERROR_NO_SUCH_FIB, -3)']);
+    assert.equal(vpp.stats.apiErrors - apiErrors, 1);
+  });
+
   it('resync after a reconnect', async () => {
     const vpp = client;
     const warnings: string[] = [];
@@ -190,7 +218,7 @@ describe('docs/binapi.md examples', () => {
     const blocks = [...doc.matchAll(/<!-- region: (\S+) -->\n```ts\n([\s\S]*?)\n```/g)];
     assert.deepEqual(
       blocks.map((b) => b[1]),
-      ['connect', 'interfaces', 'events', 'resync', 'configure', 'errors', 'close'],
+      ['connect', 'interfaces', 'events', 'resync', 'configure', 'errors', 'batch', 'close'],
     );
     for (const [, name, code] of blocks) assert.equal(code, regions.get(name), `docs/binapi.md block ${name}`);
   });

@@ -328,6 +328,18 @@ describe('control API readiness', () => {
       assert.equal((await env.call('GET', '/healthz', { token: null })).status, 200);
       // Reads need VPP: 503 with the connection's reason.
       assertError(await env.call('GET', '/interfaces'), 503, 'vpp_unavailable');
+      // A batch that cannot be sent at all: every route listed with the reason, nothing programmed.
+      const routes = [1, 2].map((n) => ({ prefix: `10.95.${n}.0/24`, paths: [{ via: '10.0.0.2' }] }));
+      const batch = await env.call<ErrorBody & { failed: { index: number; error: string; message: string }[] }>('POST', '/routes', { body: { routes } });
+      assertError(batch, 503, 'vpp_unavailable');
+      assert.deepEqual(
+        batch.json.failed.map((f) => [f.index, f.error]),
+        [
+          [0, 'vpp_unavailable'],
+          [1, 'vpp_unavailable'],
+        ],
+      );
+      assert.match(batch.json.failed[0].message, /client is closed/);
     } finally {
       await env.stop();
     }

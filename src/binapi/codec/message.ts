@@ -29,6 +29,13 @@ export interface MessageDescriptor<T> {
   readonly hasRetval: boolean;
   /** The body size in bytes when every field is fixed-size, else null. */
   readonly fixedSize: number | null;
+  /**
+   * Where the u32 `context` starts in the body (2 in a reply, 6 after a request's client_index),
+   * null when the message has none: a reply can be matched to its request before it is decoded.
+   */
+  readonly contextOffset: number | null;
+  /** Where the i32 `retval` starts in the body, null when the message has none. */
+  readonly retvalOffset: number | null;
   /** The body: the u16 message id, then the fields. */
   encode(message: T, msgId: number): Buffer;
   /**
