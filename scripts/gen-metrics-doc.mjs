@@ -153,6 +153,7 @@ Read over the API socket when the API side runs (\`--control\` or \`--events\`, 
 the version with show_version on every (re)connect; the interface states are the link-event
 engine's (so they need \`--events\`), which reads an interface back after each of VPP's events and
 after every reconnect. While the API connection is down these series are left out, not kept stale.
+OTLP pushes them in the same export as the stats families.
 
 | metric | type | labels | help |
 |---|---|---|---|

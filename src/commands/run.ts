@@ -81,6 +81,7 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
         resourceAttributes: config['otlp.resource-attributes'],
         instance: config.instance ?? os.hostname(),
         perThread: config['per-thread'],
+        gaugeFamilies: () => apiFamilies.gaugeFamilies(),
       },
       logger('otlp'),
     );

@@ -15,6 +15,7 @@
  * cached and rebuilt only when the state or the version changes, which is rare (link changes).
  */
 import { escapeLabelValue } from './names.js';
+import type { GaugeFamily } from './otlp-encoder.js';
 
 /** The link state as the event engine keeps it (LinkEvents has it). */
 export interface InterfaceStateSource {
@@ -61,6 +62,8 @@ export class ApiFamilies {
   private cached = '';
   /** What `cached` was built from. */
   private cachedKey = '';
+  private gauges: readonly GaugeFamily[] = [];
+  private gaugesKey = '';
   private detach: (() => void) | undefined;
 
   /** Follows the client: asks show_version on every connect, forgets it on disconnect. */
@@ -105,12 +108,33 @@ export class ApiFamilies {
     this.interfaces = undefined;
   }
 
-  /** The families as exposition text (identical in Prometheus text and OpenMetrics for gauges). */
-  render(): string {
+  private current(): { key: string; v: VppVersion | undefined; ifs: InterfaceStateSource | undefined } {
     const up = this.apiConnected();
     const ifs = up ? this.interfaces : undefined;
     const v = up ? this.version : undefined;
-    const key = `${v ? `${v.version}\0${v.buildDate}` : ''}/${ifs ? ifs.stateVersion : -1}`;
+    return { key: `${v ? `${v.version}\0${v.buildDate}` : ''}/${ifs ? ifs.stateVersion : -1}`, v, ifs };
+  }
+
+  /** The same families as values, for OTLP (cached like the text). */
+  gaugeFamilies(): readonly GaugeFamily[] {
+    const { key, v, ifs } = this.current();
+    if (key === this.gaugesKey) return this.gauges;
+    const out: GaugeFamily[] = [];
+    if (v) out.push({ name: API_FAMILIES[0].name, description: API_FAMILIES[0].help, points: [{ attributes: [['version', v.version], ['build_date', v.buildDate]], value: 1 }] });
+    if (ifs && ifs.state.size > 0) {
+      const sorted = [...ifs.state].sort((a, b) => a[0] - b[0]);
+      const attrs = sorted.map(([sw, st]) => [['interface', st.name], ['sw_if_index', String(sw)]] as const);
+      out.push({ name: API_FAMILIES[1].name, description: API_FAMILIES[1].help, points: sorted.map(([, st], i) => ({ attributes: attrs[i], value: st.adminUp ? 1 : 0 })) });
+      out.push({ name: API_FAMILIES[2].name, description: API_FAMILIES[2].help, points: sorted.map(([, st], i) => ({ attributes: attrs[i], value: st.linkUp ? 1 : 0 })) });
+    }
+    this.gauges = out;
+    this.gaugesKey = key;
+    return out;
+  }
+
+  /** The families as exposition text (identical in Prometheus text and OpenMetrics for gauges). */
+  render(): string {
+    const { key, v, ifs } = this.current();
     if (key === this.cachedKey) return this.cached;
     let out = '';
     if (v) out += `${header(0)}vpp_version_info{version="${escapeLabelValue(v.version)}",build_date="${escapeLabelValue(v.buildDate)}"} 1\n`;

@@ -40,6 +40,13 @@ export interface EncoderOptions {
   startTimeNs: bigint;
 }
 
+/** A gauge family given as values (the few families not read from the stats snapshot). */
+export interface GaugeFamily {
+  readonly name: string;
+  readonly description: string;
+  readonly points: readonly { readonly attributes: readonly (readonly [string, string])[]; readonly value: number }[];
+}
+
 /** One request body; valid until the generator is resumed (the buffer is reused). */
 export interface EncodedRequest {
   body: Uint8Array;
@@ -359,6 +366,73 @@ export class OtlpRequestEncoder {
       for (const s of segs) points += s.to - s.from;
       yield { body: this.buf.subarray(0, len), points };
     }
+  }
+
+  /**
+   * Requests for gauge families given as values (api-families.ts), cut at maxRequestBytes on
+   * point boundaries. Unlike requests() this builds each point's bytes: these families are small
+   * next to the snapshot's. Each yielded body is only valid until the generator is resumed.
+   */
+  *gaugeRequests(families: readonly GaugeFamily[], timeNs: bigint): Generator<EncodedRequest, void, undefined> {
+    const time = new Uint8Array(9);
+    time[0] = T_TIME;
+    new DataView(time.buffer).setBigUint64(1, timeNs, true);
+    const lenPrefixed = (tagByte: number, len: number): Uint8Array => new ByteWriter().varint(tagByte).varint(len).done();
+    const fixed = 1 + 5 + this.prefix.length + 1 + 5 + this.scope.length;
+    let metrics: Uint8Array[] = [];
+    let used = fixed;
+    let points = 0;
+    const flush = (): EncodedRequest => {
+      const scopeMetricsLen = this.scope.length + metrics.reduce((a, m) => a + m.length, 0);
+      const scopeMetrics = [lenPrefixed(T_SCOPE_METRICS, scopeMetricsLen), this.scope, ...metrics];
+      const resourceMetricsLen = this.prefix.length + scopeMetrics.reduce((a, m) => a + m.length, 0);
+      let at = 0;
+      for (const part of [lenPrefixed(T_RESOURCE_METRICS, resourceMetricsLen), this.prefix, ...scopeMetrics]) {
+        this.buf.set(part, at);
+        at += part.length;
+      }
+      const r = { body: this.buf.subarray(0, at), points };
+      metrics = [];
+      used = fixed;
+      points = 0;
+      return r;
+    };
+    for (const f of families) {
+      const header = new ByteWriter().string(F_METRIC_NAME, f.name).string(F_METRIC_DESCRIPTION, f.description).done();
+      const overhead = header.length + 2 * (1 + 5);
+      let pointBytes: Uint8Array[] = [];
+      const closeMetric = (): void => {
+        if (pointBytes.length === 0) return;
+        const dataLen = pointBytes.reduce((a, b) => a + b.length, 0);
+        const gauge = [lenPrefixed(T_GAUGE, dataLen), ...pointBytes];
+        const metricLen = header.length + gauge.reduce((a, b) => a + b.length, 0);
+        metrics.push(Buffer.concat([lenPrefixed(T_METRIC, metricLen), header, ...gauge]));
+        pointBytes = [];
+      };
+      if (used + overhead > this.opts.maxRequestBytes && metrics.length) yield flush();
+      used += overhead;
+      for (const pt of f.points) {
+        const w = new ByteWriter();
+        for (const [k, v] of pt.attributes) w.raw(keyValue(7, k, v));
+        w.raw(time);
+        const value = new Uint8Array(9);
+        value[0] = T_AS_INT;
+        new DataView(value.buffer).setBigInt64(1, BigInt(Math.trunc(pt.value)), true);
+        w.raw(value);
+        const body = w.done();
+        const point = Buffer.concat([lenPrefixed(T_DATA_POINT, body.length), body]);
+        if (used + point.length > this.opts.maxRequestBytes && (pointBytes.length || metrics.length)) {
+          closeMetric();
+          yield flush();
+          used += overhead;
+        }
+        pointBytes.push(point);
+        used += point.length;
+        points++;
+      }
+      closeMetric();
+    }
+    if (metrics.length) yield flush();
   }
 
   /** Lists the export's points (the series renderPlan writes, in the same order); returns their count. */

@@ -11,9 +11,9 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import type { StatsSource } from './stats-source.js';
+import type { Collected, StatsSource } from './stats-source.js';
 import { VERSION } from './self-metrics.js';
-import { OtlpRequestEncoder } from './otlp-encoder.js';
+import { OtlpRequestEncoder, type GaugeFamily } from './otlp-encoder.js';
 import { GrpcTransport, HttpTransport, sendWithRetry, type OtlpTransport } from './otlp-transport.js';
 
 export { parseLabelBody } from './names.js';
@@ -29,6 +29,8 @@ export interface OtlpOptions {
   instance: string;
   perThread: boolean;
   maxRequestBytes?: number;
+  /** Families not read from the stats segment (api-families.ts), pushed in the same export. */
+  gaugeFamilies?: () => readonly GaugeFamily[];
 }
 
 export interface OtlpCounters {
@@ -62,6 +64,7 @@ export class OtlpPusher {
   /** The export running or queued last (exports never overlap). */
   private last: Promise<void> = Promise.resolve();
   private busy = false;
+  private readonly gaugeFamilies: (() => readonly GaugeFamily[]) | undefined;
 
   constructor(
     private readonly source: StatsSource,
@@ -84,6 +87,7 @@ export class OtlpPusher {
       perThread: opts.perThread,
       startTimeNs: BigInt(Date.now()) * 1_000_000n,
     });
+    this.gaugeFamilies = opts.gaugeFamilies;
     this.timeoutMs = Math.max(1000, Math.min(opts.intervalMs, 30_000));
     this.intervalMs = opts.intervalMs;
   }
@@ -112,15 +116,21 @@ export class OtlpPusher {
     this.busy = true;
     const deadline = Date.now() + this.timeoutMs;
     this.counters.exports++;
-    let collected;
+    let collected: Collected | undefined;
     try {
       collected = await this.source.collect();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'OTLP export: VPP stats could not be read; pushing vpp_up 0');
     }
     let part = 0;
+    const timeNs = BigInt(Date.now()) * 1_000_000n;
+    const gauges = this.gaugeFamilies?.() ?? [];
+    const requests = function* (encoder: OtlpRequestEncoder): Generator<{ body: Uint8Array; points: number }> {
+      yield* encoder.requests(collected, timeNs);
+      if (gauges.length) yield* encoder.gaugeRequests(gauges, timeNs);
+    };
     try {
-      for (const req of this.encoder.requests(collected, BigInt(Date.now()) * 1_000_000n)) {
+      for (const req of requests(this.encoder)) {
         part++;
         this.counters.requests++;
         const { outcome, retries } = await sendWithRetry(this.transport, req.body, deadline, this.abort.signal);

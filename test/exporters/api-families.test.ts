@@ -13,6 +13,7 @@ import { startApiServer, startStatsSimulator } from '../../src/sim/index.js';
 import { stableLines } from '../helpers/exporter.js';
 import { tmpDir } from '../helpers/paths.js';
 import { promtool } from '../helpers/prometheus.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 /** value by series ("name{labels}") of the families named. */
 function series(body: string, names: readonly string[]): Map<string, string> {
@@ -46,7 +47,18 @@ test('version and interface admin/link state from the binary API on /metrics', {
   const socketPath = path.join(dir, 'stats.sock');
   const apiSocketPath = path.join(dir, 'api.sock');
   const sim = await startStatsSimulator({ interfaces: 6, workers: 1, rate: 100, seed: 3, socketPath, apiSocketPath });
-  const config = loadConfig({ 'web.listen-address': '127.0.0.1:0', 'api-socket': apiSocketPath, 'spool.dir': path.join(dir, 'spool'), 'events.file': path.join(dir, 'events.jsonl') }, {});
+  const receiver = await startOtlpReceiver();
+  const config = loadConfig(
+    {
+      'web.listen-address': '127.0.0.1:0',
+      'api-socket': apiSocketPath,
+      'spool.dir': path.join(dir, 'spool'),
+      'events.file': path.join(dir, 'events.jsonl'),
+      'otlp.endpoint': receiver.otlpHttpUrl,
+      'otlp.interval': '3600s',
+    },
+    {},
+  );
   const exporter = await startExporter(config, { socketPath });
   const api = await startApiSide(config, exporter, { control: false, events: true });
   let apiServer = sim.api!;
@@ -75,6 +87,17 @@ test('version and interface admin/link state from the binary API on /metrics', {
     // prom-client's nodejs_active_*_total gauges are its own naming (promtool lints them).
     const check = await promtool(['check', 'metrics'], { input: stableLines(body) });
     assert.equal(check.code, 0, check.stdout + check.stderr);
+
+    // The same series over OTLP (pushed with the snapshot's families, into Prometheus 3).
+    await exporter.otlp!.flush();
+    assert.equal(exporter.otlp!.counters.failedExports, 0);
+    const pushed = await receiver.waitForSeries('vpp_interface_link_up', 30_000);
+    assert.deepEqual(
+      new Map(pushed.map((p) => [`${p.metric.interface}/${p.metric.sw_if_index}`, p.value[1]])),
+      new Map(sim.model.list().map((i) => [`${i.name}/${i.swIfIndex}`, i.linkUp ? '1' : '0'])),
+    );
+    const pushedVersion = await receiver.waitForSeries('vpp_version_info', 30_000);
+    assert.equal(pushedVersion[0]?.metric.version, version);
 
     // The event pipeline's counters keep _total in text after an OpenMetrics scrape (each format
     // has its own prom-client objects: prom-client renames a counter it renders as OpenMetrics).
@@ -109,6 +132,7 @@ test('version and interface admin/link state from the binary API on /metrics', {
   } finally {
     await api.stop();
     await exporter.stop();
+    await receiver.stop();
     await apiServer.stop().catch(() => undefined);
     await sim.stop();
   }

@@ -288,3 +288,36 @@ test('log2 histogram rows become cumulative explicit-bucket histogram points (bo
     assert.equal(x.explicitBounds[0], 2 ** ((i % 5) + 1) - 1);
   }
 });
+
+test('gauge families given as values (version, link state) encode exactly and split at the cap on point boundaries', () => {
+  const points = Array.from({ length: 500 }, (_, i) => ({ attributes: [['interface', `eth"${i}\\x`], ['sw_if_index', String(i)]] as const, value: i % 2 }));
+  const families = [
+    { name: 'vpp_version_info', description: 'the version', points: [{ attributes: [['version', '26.10'], ['build_date', 'd']] as const, value: 1 }] },
+    { name: 'vpp_interface_link_up', description: 'link', points },
+  ];
+  const timeNs = 1_800_000_000_000_000_007n;
+  for (const maxRequestBytes of [4 * 1024 * 1024, 2048]) {
+    const enc = new OtlpRequestEncoder(baseOptions({ maxRequestBytes }));
+    const got = new Map<string, { attributes: Record<string, string>; value: bigint | number }[]>();
+    let requests = 0;
+    for (const r of enc.gaugeRequests(families, timeNs)) {
+      requests++;
+      assert.ok(r.body.length <= maxRequestBytes, `${r.body.length} bytes over the cap ${maxRequestBytes}`);
+      const d = decodeMetricsRequest(r.body.slice());
+      assert.equal(d.resource['vpp.instance'], 'enc-test');
+      assert.equal(d.metrics.reduce((n, m) => n + m.points.length, 0), r.points);
+      for (const m of d.metrics) {
+        assert.equal(m.kind, 'gauge');
+        for (const p of m.points) assert.equal(p.timeUnixNano, timeNs);
+        got.set(m.name, [...(got.get(m.name) ?? []), ...m.points.map((p) => ({ attributes: p.attributes, value: p.value }))]);
+      }
+    }
+    if (maxRequestBytes < 10_000) assert.ok(requests > 5, `${requests} requests`);
+    else assert.equal(requests, 1);
+    assert.deepEqual(got.get('vpp_version_info'), [{ attributes: { version: '26.10', build_date: 'd' }, value: 1n }]);
+    assert.deepEqual(
+      got.get('vpp_interface_link_up'),
+      points.map((p) => ({ attributes: Object.fromEntries(p.attributes), value: BigInt(p.value) })),
+    );
+  }
+});
