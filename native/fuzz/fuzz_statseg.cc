@@ -15,10 +15,11 @@
 //     lengths that run past the mapping, aliased vectors, bad symlinks. Two kinds write runs:
 //     one pointer smeared over up to 4096 slots, one entry copied over up to 8192 entries (the
 //     aliasing that would make a reader copy the same vector thousands of times).
-//     Byte 0 bit 1 picks the image; bit 7 takes it with its directory cut from ~5,180 entries to
-//     ~150 (CutDirectory: every vector as it is, fewer symlinks); bit 2 truncates the image to the
-//     length in bytes 1-3; bit 3 passes the header's epoch as the expected epoch; bit 4 adds a
-//     stale-epoch snapshot; bits 5-6 pick the ReadDirectory options (DirOptions()).
+//     Byte 0 bit 1 picks the image; bit 7 takes it whole (~5,180 directory entries), otherwise
+//     with its directory cut to ~150 (CutDirectory: every vector as it is, fewer symlinks); bit 2
+//     truncates the image to the length in bytes 1-3; bit 3 passes the header's epoch as the
+//     expected epoch; bit 4 adds a stale-epoch snapshot; bits 5-6 pick the ReadDirectory options
+//     (DirOptions(); 0 is the exporter's own).
 //   bit 0 = 1: RAW. The input after two option bytes is the segment image itself. Option byte 1:
 //     bits 0-1 base (00 as in the image, 01 zero so pointers are plain offsets, 10 the fixtures'
 //     base); bit 2 keeps the version word as it is (otherwise it is set to 2 so that the header
@@ -715,11 +716,13 @@ struct Plan {
   size_t out_of_range = 0;               // where those start (the first is the directory length)
 };
 
+// Bit 0 set: symlinks are not skipped; bit 1 set: empty entries are included. Options 0 are the
+// exporter's (it skips the per-interface, per-node and per-error symlinks).
 const DirectoryOptions* DirOptions() {
   static const DirectoryOptions* opts = [] {
     auto* o = new DirectoryOptions[4];
     for (int i = 0; i < 4; i++) {
-      if (i & 1) {
+      if (!(i & 1)) {
         o[i].skip_symlink_prefixes = {"/interfaces/", "/nodes/", "/err/", "",
                                       std::string(200, '/')};
       }
@@ -821,7 +824,7 @@ void Exercise(const uint8_t* buf, size_t size, uint8_t flags, const Plan& plan) 
         continue;
       }
       CheckDirectory(d, DirOptions()[i].include_empty);
-      if (i & 1) {
+      if (!(i & 1)) {
         for (const auto& de : d.entries) Check(de.type != statseg::kSymlink, "symlink not skipped");
       }
     }
@@ -1022,9 +1025,9 @@ void CheckUntouched(Image* im, const uint8_t* buf, size_t size, const Plan& plan
 
 void RunMutate(const uint8_t* data, size_t size) {
   const uint8_t mode = data[0];
-  std::vector<Image>& set = (mode & 0x80) ? g_cut : g_images;
+  std::vector<Image>& set = (mode & 0x80) ? g_images : g_cut;
   Image& im = set[(mode >> 1) % set.size()];
-  (mode & 0x80 ? g_cut_runs : g_full_runs)++;
+  (mode & 0x80 ? g_full_runs : g_cut_runs)++;
   size_t pos = 1;
   const size_t full = im.bytes.size();
   size_t img_size = full;
@@ -1296,9 +1299,9 @@ void WriteSeeds(const std::string& dir) {
     const Image& im = g_images[i];
     const std::string tag = "img" + std::to_string(i);
     // Mutate image i, whole and with its directory cut; directory options 0 and 3.
-    for (uint8_t cut : {0, 0x80}) {
-      const uint8_t mode = uint8_t(i << 1 | cut);
-      const std::string mtag = (cut ? "cut" : "img") + std::to_string(i);
+    for (uint8_t whole : {0, 0x80}) {
+      const uint8_t mode = uint8_t(i << 1 | whole);
+      const std::string mtag = (whole ? "img" : "cut") + std::to_string(i);
       WriteSeed(dir, "mutate-" + mtag + "-plain", {mode});
       // One patch of each region, each with a different kind, to start the fuzzer off.
       for (uint8_t r = 0; r < kRegions; r++) {
@@ -1336,6 +1339,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (const char* dir = getenv("VPP_FUZZ_WRITE_SEEDS")) {
     WriteSeeds(dir);
     exit(0);
+  }
+  // Mutate runs read only what their patches can change; the pristine images are read whole
+  // here, every way, with the same checks.
+  for (const std::vector<Image>* set : {&g_images, &g_cut}) {
+    for (const Image& im : *set) {
+      Plan all;
+      for (uint32_t i = 0; i < im.dir_len; i++) all.idx.push_back(i);
+      AddOutOfRange(im.dir_len, &all);
+      Exercise(im.work.get(), im.bytes.size(), 3, all);
+    }
   }
   if (const char* c = getenv("VPP_FUZZ_CHECK_UNTOUCHED")) g_check_untouched = *c && *c != '0';
   if (g_check_untouched) {
