@@ -60,8 +60,10 @@ fi
 # ---- 2. Build (only when sources or flags changed) ----------------------------------------
 srcs=(native/fuzz/fuzz_statseg.cc native/statseg.cc native/fdpass.cc native/shm.cc)
 hdrs=(native/statseg.h native/fdpass.h native/shm.h)
+# _GLIBCXX_SANITIZE_VECTOR: std::vector tells ASan where its size ends, so a read or write past
+# size() but within capacity is reported too (the target lends result vectors from run to run).
 flags=(-std=c++17 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
-  -fno-omit-frame-pointer -Wall -Wextra)
+  -fno-omit-frame-pointer -D_GLIBCXX_SANITIZE_VECTOR=1 -Wall -Wextra)
 bin="$work/fuzz_statseg"
 stamp=$( { "$cxx" --version; echo "${flags[*]}"; (cd "$root" && cat "${srcs[@]}" "${hdrs[@]}"); } | sha256sum | cut -d' ' -f1)
 if [ ! -x "$bin" ] || [ "$(cat "$bin.stamp" 2>/dev/null)" != "$stamp" ]; then
@@ -97,7 +99,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Every new input lands in the corpus directory and libFuzzer never deletes superseded ones; once
 # it holds over 1000 files, keep only a minimal set with the same coverage (-merge=1), since each
-# run replays the whole corpus first (~10 ms per mutate input).
+# run replays the whole corpus first (up to ~70 ms per input on a whole image).
 if [ "$(find "$corpus" -type f | wc -l)" -gt 1000 ]; then
   log "minimizing the corpus ($(find "$corpus" -type f | wc -l) files)"
   rm -rf "$corpus.merge"
@@ -120,9 +122,14 @@ fi
 #   (the rebuilt seeds are ~3.2 KiB). Raw images as big as the real 1 MB dumps would make each
 #   run ~250x slower and waste libFuzzer's mutations on bytes nothing points at; the big images
 #   are covered by mutate mode.
-# -timeout=10: a run takes ~25 us (raw) to ~15 ms (mutated 1 MB image, every entry read twice);
-#   10 s means a hang. -rss_limit_mb=2048 (also the malloc limit): a reader that allocates
-#   without bound on a corrupt length is a bug, reported as out-of-memory.
+# -timeout=10: a run takes ~25 us (raw) to ~70 ms (a whole 1 MB image whose directory is smeared
+#   with copies of one entry, every copy read up to the copy budget); 10 s means a hang.
+#   -rss_limit_mb=2048 (also the malloc limit): a reader that allocates without bound on a
+#   corrupt length is a bug, reported as out-of-memory.
+# -entropic_scale_per_exec_time=1: libFuzzer mutates fast inputs more often (up to 30x) than slow
+#   ones. The slow ones are the corruptions that reach thousands of entries of a whole image; they
+#   still run, less often. Without it a campaign spends most of its time re-running them at a few
+#   hundred runs per second (docs/fuzzing.md, "Speed").
 
 # Keep the logs of the last 10 runs.
 find "$work/logs" -maxdepth 1 -type d -name 'run-*' | sort | head -n -9 | xargs -r rm -rf
@@ -131,7 +138,8 @@ mkdir -p "$run"
 marker="$run/.start"
 touch "$marker"
 args=(-max_len=4096 -timeout=10 -rss_limit_mb=2048 -max_total_time="$secs" -print_final_stats=1
-  -artifact_prefix="$crashes/" "$corpus" "$seeds" "$root/native/fuzz/regressions")
+  -entropic_scale_per_exec_time=1 -artifact_prefix="$crashes/" "$corpus" "$seeds"
+  "$root/native/fuzz/regressions")
 if [ "$jobs" -gt 1 ]; then args=(-jobs="$jobs" -workers="$jobs" "${args[@]}"); fi
 # shellcheck disable=SC2206
 extra=(${FUZZ_ARGS:-})
@@ -151,10 +159,18 @@ while read -r n; do total=$((total + n)); done < <(
   if [ "$jobs" -gt 1 ]; then grep -h -o -E '^stat::number_of_executed_units: [0-9]+' "$run"/fuzz-*.log
   else grep -h -o -E '^stat::number_of_executed_units: [0-9]+' "$run/fuzz.log"; fi | awk '{print $2}')
 echo "executions: $total"
-# Split by mode (the target prints it at exit): mutated 1 MB fixture images vs small raw images.
-grep -h -o -E '^fuzz_statseg: executed [0-9]+ mutate, [0-9]+ raw' \
-  $(if [ "$jobs" -gt 1 ]; then echo "$run"/fuzz-*.log; else echo "$run/fuzz.log"; fi) |
+# Split by mode (the target prints it at exit): mutated fixture images (whole, or with the
+# directory cut to ~150 entries) vs small raw images, and what the mutate runs read.
+target_logs=$(if [ "$jobs" -gt 1 ]; then echo "$run"/fuzz-*.log; else echo "$run/fuzz.log"; fi)
+# shellcheck disable=SC2086
+grep -h -o -E '^fuzz_statseg: executed [0-9]+ mutate, [0-9]+ raw' $target_logs |
   awk '{m += $3; r += $5} END {if (NR) printf "executions by mode: %d mutate (fixture images), %d raw\n", m, r}'
+# shellcheck disable=SC2086
+grep -h -E '^fuzz_statseg: mutate runs: [0-9]+ on whole images' $target_logs |
+  awk '{w += $4; c += $8; d += $12; e += $16; n += $19}
+    END {if (NR && w + c) printf "mutate runs: %d on whole images, %d with the directory cut; " \
+      "%d read the directory, %d every entry; %.0f entries snapshotted per run\n",
+      w, c, d, e, n / (w + c)}'
 echo "corpus: $(find "$corpus" -type f | wc -l) inputs in $corpus"
 
 found=()
