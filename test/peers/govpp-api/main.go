@@ -4,7 +4,7 @@
 // bindings (into binapi/ of a build copy of this folder, under the cache) and builds the binary.
 //
 //	govpp-api --socket PATH                      the scenario below; one JSON object on stdout
-//	govpp-api --socket PATH --bench-routes N [--window W] [--nh-sw-if-index I]
+//	govpp-api --socket PATH --bench-routes N [--window W] [--nh-sw-if-index I] [--warmup M]
 //
 // The scenario (the same as test/peers/papi_api.py): CheckCompatiblity of every message used;
 // show_version; control_ping; sw_interface_dump (all, and by name filter); want_interface_events
@@ -19,6 +19,8 @@
 // SendRequest + ReceiveReply), then N more (100.96.0.0 + i) pipelined on a GoVPP Stream with at
 // most W (default 256) outstanding, and prints
 // {"async": {"errors", "routes_per_s", "seconds"}, "routes": N, "sync": {...}, "window": W}.
+// --warmup M first programs M routes (100.32.0.0 + i) on a stream, untimed, as the bench does for
+// our client (whose JIT compiles its pipelined path during its first passes).
 package main
 
 import (
@@ -60,6 +62,7 @@ func run() int {
 	bench := fs.Int("bench-routes", 0, "program N routes sync and pipelined, print routes/s")
 	window := fs.Int("window", 256, "outstanding requests in the pipelined bench")
 	nhSw := fs.Uint("nh-sw-if-index", 1, "next-hop interface of the bench routes")
+	warmup := fs.Int("warmup", 0, "routes programmed on a stream, untimed, before the bench")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -83,7 +86,7 @@ func run() int {
 	}
 	var out any
 	if *bench > 0 {
-		out, err = benchRoutes(conn, *bench, *window, uint32(*nhSw))
+		out, err = benchRoutes(conn, *bench, *window, uint32(*nhSw), *warmup)
 	} else {
 		out, err = scenario(conn)
 	}
@@ -551,12 +554,17 @@ func rate(n int, d time.Duration, errs int) obj {
 	return obj{"seconds": d.Seconds(), "routes_per_s": float64(n) / d.Seconds(), "errors": errs}
 }
 
-func benchRoutes(conn *core.Connection, n, window int, sw uint32) (obj, error) {
-	if n > 1<<21 {
-		return nil, fmt.Errorf("--bench-routes is at most %d", 1<<21)
+func benchRoutes(conn *core.Connection, n, window int, sw uint32, warmup int) (obj, error) {
+	if n > 1<<21 || warmup > 1<<21 {
+		return nil, fmt.Errorf("--bench-routes and --warmup are at most %d", 1<<21)
 	}
 	if window < 1 {
 		window = 1
+	}
+	if warmup > 0 {
+		if _, err := streamRoutes(conn, 0x64200000, warmup, window, sw); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
 	}
 	ch, err := conn.NewAPIChannel()
 	if err != nil {
@@ -577,8 +585,16 @@ func benchRoutes(conn *core.Connection, n, window int, sw uint32) (obj, error) {
 		}
 	}
 	syncRes := rate(n, time.Since(start), errs)
+	asyncRes, err := streamRoutes(conn, 0x64600000, n, window, sw)
+	if err != nil {
+		return nil, err
+	}
+	return obj{"routes": n, "window": window, "warmup": warmup, "sync": syncRes, "async": asyncRes, "client": "govpp v0.13.0"}, nil
+}
 
-	// Pipelined: a sender keeps up to `window` requests outstanding, a receiver reads the replies.
+// streamRoutes programs n routes (base + i) pipelined on a GoVPP Stream: a sender keeps up to
+// `window` requests outstanding, a receiver reads the replies.
+func streamRoutes(conn *core.Connection, base uint32, n, window int, sw uint32) (obj, error) {
 	stream, err := conn.NewStream(context.Background(), core.WithRequestSize(window), core.WithReplySize(window), core.WithReplyTimeout(30*time.Second))
 	if err != nil {
 		return nil, err
@@ -586,24 +602,24 @@ func benchRoutes(conn *core.Connection, n, window int, sw uint32) (obj, error) {
 	defer func() { _ = stream.Close() }()
 	tokens := make(chan struct{}, window)
 	sendErr := make(chan error, 1)
-	start = time.Now()
+	start := time.Now()
 	// The first exchange alone: GoVPP's Stream records the message path in SendMsg after the
 	// request is written, and RecvMsg needs it, so a reply racing ahead of it is "unknown".
-	if err := stream.SendMsg(benchRoute(0x64600000, 0, sw)); err != nil {
+	if err := stream.SendMsg(benchRoute(base, 0, sw)); err != nil {
 		return nil, err
 	}
 	first, err := stream.RecvMsg()
 	if err != nil {
 		return nil, fmt.Errorf("reply 0: %w", err)
 	}
-	errs = 0
+	errs := 0
 	if r, ok := first.(*ip.IPRouteAddDelReply); !ok || r.Retval != 0 {
 		errs++
 	}
 	go func() {
 		for i := 1; i < n; i++ {
 			tokens <- struct{}{}
-			if err := stream.SendMsg(benchRoute(0x64600000, i, sw)); err != nil {
+			if err := stream.SendMsg(benchRoute(base, i, sw)); err != nil {
 				sendErr <- err
 				return
 			}
@@ -627,6 +643,5 @@ func benchRoutes(conn *core.Connection, n, window int, sw uint32) (obj, error) {
 	if err := <-sendErr; err != nil {
 		return nil, err
 	}
-	asyncRes := rate(n, time.Since(start), errs)
-	return obj{"routes": n, "window": window, "sync": syncRes, "async": asyncRes, "client": "govpp v0.13.0"}, nil
+	return rate(n, time.Since(start), errs), nil
 }
