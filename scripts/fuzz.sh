@@ -68,8 +68,10 @@ bin="$work/fuzz_statseg"
 stamp=$( { "$cxx" --version; echo "${flags[*]}"; (cd "$root" && cat "${srcs[@]}" "${hdrs[@]}"); } | sha256sum | cut -d' ' -f1)
 if [ ! -x "$bin" ] || [ "$(cat "$bin.stamp" 2>/dev/null)" != "$stamp" ]; then
   log "building $bin"
-  (cd "$root" && "$cxx" "${flags[@]}" -o "$bin.tmp" "${srcs[@]}" -lpthread) || die "build failed"
-  mv -f "$bin.tmp" "$bin"
+  # A name of its own: another checkout may be building into the same cache at the same time.
+  (cd "$root" && "$cxx" "${flags[@]}" -o "$bin.tmp.$$" "${srcs[@]}" -lpthread) ||
+    { rm -f "$bin.tmp.$$"; die "build failed"; }
+  mv -f "$bin.tmp.$$" "$bin"
   echo "$stamp" >"$bin.stamp"
 fi
 
@@ -100,18 +102,28 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Every new input lands in the corpus directory and libFuzzer never deletes superseded ones; once
 # it holds over 1000 files, keep only a minimal set with the same coverage (-merge=1), since each
 # run replays the whole corpus first (up to ~70 ms per input on a whole image).
+# Several runs may share one corpus (a campaign and a shorter check, say): each holds a shared
+# lock on it while it fuzzes (fd 9, inherited by libFuzzer), and minimizing, which replaces the
+# directory, needs the lock alone; a run that cannot have it leaves the corpus as it is.
+mkdir -p "$work/locks"
+exec 9>"$work/locks/$(cd "$corpus" && pwd -P | sha256sum | cut -c1-16).lock"
 if [ "$(find "$corpus" -type f | wc -l)" -gt 1000 ]; then
-  log "minimizing the corpus ($(find "$corpus" -type f | wc -l) files)"
-  rm -rf "$corpus.merge"
-  mkdir -p "$corpus.merge"
-  if "$bin" -merge=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 "$corpus.merge" "$corpus" \
-    >"$work/logs/merge.log" 2>&1; then
-    rm -rf "$corpus" && mv "$corpus.merge" "$corpus"
-  else
-    log "corpus merge failed (see $work/logs/merge.log); keeping the corpus as it is"
+  if flock -n -x 9; then
+    log "minimizing the corpus ($(find "$corpus" -type f | wc -l) files)"
     rm -rf "$corpus.merge"
+    mkdir -p "$corpus.merge"
+    if "$bin" -merge=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 "$corpus.merge" "$corpus" \
+      >"$work/logs/merge.log" 2>&1; then
+      rm -rf "$corpus" && mv "$corpus.merge" "$corpus"
+    else
+      log "corpus merge failed (see $work/logs/merge.log); keeping the corpus as it is"
+      rm -rf "$corpus.merge"
+    fi
+  else
+    log "another run is fuzzing $corpus; not minimizing it now"
   fi
 fi
+flock -s 9
 
 # ---- 5. Fuzz --------------------------------------------------------------------------------
 # Corpus directories: new inputs go to the first; the seeds and native/fuzz/regressions (inputs
