@@ -101,7 +101,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Every new input lands in the corpus directory and libFuzzer never deletes superseded ones; once
 # it holds over 1000 files, keep only a minimal set with the same coverage (-merge=1), since each
-# run replays the whole corpus first (up to ~70 ms per input on a whole image).
+# run replays the whole corpus first (up to ~160 ms per input on a whole image).
 # Several runs may share one corpus (a campaign and a shorter check, say): each holds a shared
 # lock on it while it fuzzes (fd 9, inherited by libFuzzer), and minimizing, which replaces the
 # directory, needs the lock alone; a run that cannot have it leaves the corpus as it is.
@@ -134,7 +134,7 @@ flock -s 9
 #   (the rebuilt seeds are ~3.2 KiB). Raw images as big as the real 1 MB dumps would make each
 #   run ~250x slower and waste libFuzzer's mutations on bytes nothing points at; the big images
 #   are covered by mutate mode.
-# -timeout=10: a run takes ~25 us (raw) to ~70 ms (a whole 1 MB image whose directory is smeared
+# -timeout=10: a run takes ~25 us (raw) to ~160 ms (a whole 1 MB image whose directory is smeared
 #   with copies of one entry, every copy read up to the copy budget); 10 s means a hang.
 #   -rss_limit_mb=2048 (also the malloc limit): a reader that allocates without bound on a
 #   corrupt length is a bug, reported as out-of-memory.
