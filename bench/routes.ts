@@ -79,16 +79,16 @@ function route(base: number, i: number, sw: number): RequestFields<'ip_route_add
 }
 
 /** Our client, as govpp-api's --bench-routes runs GoVPP: one at a time, then pipelined. */
-/** Routes each client programs, pipelined and untimed, before its timed passes (100.32.0.0 + i). */
-const WARMUP_ROUTES = 1000;
+/** Routes each client programs, pipelined and untimed, on its fresh simulator before its timed passes (100.32.0.0 + i). */
+const WARMUP_ROUTES = 10_000;
 
 async function ours(apiSocket: string, n: number, how: 'batch' | 'promises'): Promise<{ sync: number; pipelined: number }> {
   const vpp = createVppClient({ socketPath: apiSocket, timeoutMs: 60_000 });
   try {
     await vpp.waitConnected(10_000);
     const sw = (await vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff, name_filter_valid: false, name_filter: '' })).find((x) => x.sw_if_index !== 0)!.sw_if_index;
-    // Untimed warm-up, as the GoVPP peer gets (--warmup): the first passes of a path run before
-    // V8 has compiled it, which alone decided the 1000-route ratio (a pass of a few ms).
+    // Untimed warm-up, as the GoVPP peer gets (--warmup): before it, a 1000-route pass (~10 ms)
+    // timed V8 compiling the simulator's handlers and our pipelined path more than the clients.
     const warm = Array.from({ length: WARMUP_ROUTES }, (_, i) => route(0x64200000, i, sw));
     if (how === 'batch') await vpp.requestBatch('ip_route_add_del', warm);
     else await Promise.all(warm.map((r) => vpp.request('ip_route_add_del', r)));
