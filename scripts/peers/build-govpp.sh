@@ -15,17 +15,7 @@ bin_dir="$VPP_EXPORTER_CACHE/bin"
 bin="$bin_dir/$name"
 stamp="$bin.sha256"
 
-if ! command -v go >/dev/null 2>&1; then
-  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH (needed to build the GoVPP peer)"
-
-export GOPATH="$VPP_EXPORTER_CACHE/go"
-export GOMODCACHE="$VPP_EXPORTER_CACHE/go/mod"
-export GOCACHE="$VPP_EXPORTER_CACHE/go/build"
-export GOTOOLCHAIN=local                    # never download another toolchain
-export GOFLAGS="-modcacherw -buildvcs=false" # a writable module cache can be deleted with rm -rf
-export CGO_ENABLED=0
+ensure_go "the GoVPP peer"
 
 # The hash covers every source file of the folder (names and contents) and the Go version.
 hash=$(

@@ -25,17 +25,7 @@ bin="$bin_dir/otelcol"
 stamp="$bin.sha256"
 work="$VPP_EXPORTER_CACHE/otelcol-build"
 
-if ! command -v go >/dev/null 2>&1; then
-  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH (needed to build the OpenTelemetry Collector peer)"
-
-export GOPATH="$VPP_EXPORTER_CACHE/go"
-export GOMODCACHE="$VPP_EXPORTER_CACHE/go/mod"
-export GOCACHE="$VPP_EXPORTER_CACHE/go/build"
-export GOTOOLCHAIN=local                     # never download another toolchain
-export GOFLAGS="-modcacherw -buildvcs=false" # a writable module cache can be deleted with rm -rf
-export CGO_ENABLED=0
+ensure_go "the OpenTelemetry Collector peer"
 
 grep -q "otlpreceiver ${OCB_VERSION}\$" "$config" \
   || die "scripts/peers/otelcol/builder-config.yaml does not use collector release $OCB_VERSION"

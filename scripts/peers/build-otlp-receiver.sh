@@ -24,17 +24,7 @@ bin_dir="$VPP_EXPORTER_CACHE/bin"
 bin="$bin_dir/prometheus3"
 stamp="$bin.sha256"
 
-if ! command -v go >/dev/null 2>&1; then
-  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-fi
-command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH (needed to build Prometheus 3, the OTLP receiver peer)"
-
-export GOPATH="$VPP_EXPORTER_CACHE/go"
-export GOMODCACHE="$VPP_EXPORTER_CACHE/go/mod"
-export GOCACHE="$VPP_EXPORTER_CACHE/go/build"
-export GOTOOLCHAIN=local                     # never download another toolchain
-export GOFLAGS="-modcacherw -buildvcs=false" # a writable module cache can be deleted with rm -rf
-export CGO_ENABLED=0
+ensure_go "Prometheus 3, the OTLP receiver peer"
 
 grep -q "github.com/prometheus/prometheus $PROM_MODULE_VERSION" "$src/go.mod" \
   || die "scripts/peers/otlp/go.mod does not require github.com/prometheus/prometheus $PROM_MODULE_VERSION"
