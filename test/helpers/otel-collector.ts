@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { freePort, registerChild, startWatchdog, waitForExit } from './prometheus.js';
+import { freePort, supervise } from './prometheus.js';
 import { tmpDir } from './paths.js';
 
 const BUILD_SCRIPT = 'scripts/peers/build-otelcol.sh';
@@ -84,19 +84,7 @@ export async function startCollector(o: StartCollectorOptions): Promise<OtelColl
   const out = fs.openSync(logFile, 'a');
   const child = spawn(bin, [`--config=file:${configFile}`], { stdio: ['ignore', out, out], cwd: dir });
   fs.closeSync(out);
-  const unregister = registerChild(child);
-  const stopWatchdog = child.pid !== undefined ? startWatchdog(child.pid) : () => {};
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      if (!(await waitForExit(child, 10_000))) {
-        child.kill('SIGKILL');
-        await waitForExit(child, 5_000);
-      }
-    }
-    stopWatchdog();
-    unregister();
-  };
+  const stop = supervise(child);
   const logTail = (): string => fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -178,20 +178,7 @@ export async function launchPrometheus(o: {
     { stdio: ['ignore', out, out], cwd: dir },
   );
   fs.closeSync(out);
-  const unregister = registerChild(child);
-  const stopWatchdog = child.pid !== undefined ? startWatchdog(child.pid) : () => {};
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      if (!(await waitForExit(child, 10_000))) {
-        child.kill('SIGKILL');
-        await waitForExit(child, 5_000);
-      }
-    }
-    stopWatchdog();
-    unregister();
-  };
+  const stop = supervise(child);
 
   const logTail = (): string => {
     try {
@@ -378,6 +365,26 @@ export function startWatchdog(pid: number): () => void {
         // gone
       }
     }
+  };
+}
+
+/**
+ * Kills `child` with this process (registerChild, startWatchdog); the returned stop() ends it with
+ * SIGTERM, then SIGKILL after 10 s, and releases both. Idempotent.
+ */
+export function supervise(child: ChildProcess): () => Promise<void> {
+  const unregister = registerChild(child);
+  const stopWatchdog = child.pid !== undefined ? startWatchdog(child.pid) : () => {};
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 10_000))) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 5_000);
+      }
+    }
+    stopWatchdog();
+    unregister();
   };
 }
 
