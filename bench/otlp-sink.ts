@@ -7,9 +7,7 @@
  */
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-
-const EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
-const raw = (b: Buffer): Buffer => b;
+import { RAW_METRICS_SERVICE } from '../src/exporters/otlp-transport.js';
 
 const httpServer = http.createServer((req, res) => {
   req.on('data', () => undefined);
@@ -21,22 +19,9 @@ const httpServer = http.createServer((req, res) => {
 await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
 
 const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': -1 });
-grpcServer.addService(
-  {
-    Export: {
-      path: EXPORT_METHOD,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: raw,
-      requestDeserialize: raw,
-      responseSerialize: raw,
-      responseDeserialize: raw,
-    },
-  },
-  {
-    Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => done(null, Buffer.alloc(0)),
-  },
-);
+grpcServer.addService(RAW_METRICS_SERVICE, {
+  Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => done(null, Buffer.alloc(0)),
+});
 const grpcPort = await new Promise<number>((resolve, reject) =>
   grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
 );

@@ -176,6 +176,23 @@ export class HttpTransport implements OtlpTransport {
 
 // ---- grpc -------------------------------------------------------------------------------------
 const EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+const rawBuffer = (b: Buffer): Buffer => b;
+
+/**
+ * MetricsService/Export with the protobuf bodies passed through as bytes: what a receiver that
+ * only counts or decodes the requests itself registers (the benchmark's sink, tests' peers).
+ */
+export const RAW_METRICS_SERVICE: grpc.ServiceDefinition = {
+  Export: {
+    path: EXPORT_METHOD,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: rawBuffer,
+    requestDeserialize: rawBuffer,
+    responseSerialize: rawBuffer,
+    responseDeserialize: rawBuffer,
+  },
+};
 
 /** `http://host:port` (plaintext), `https://host:port` (TLS) or a bare `host:port` (plaintext). */
 export function grpcTarget(endpoint: string): { address: string; secure: boolean } {
@@ -209,7 +226,7 @@ export class GrpcTransport implements OtlpTransport {
       const call = this.client.makeUnaryRequest<Uint8Array, Buffer>(
         EXPORT_METHOD,
         passThrough,
-        (b: Buffer) => b,
+        rawBuffer,
         body,
         this.metadata.clone(),
         { deadline: Date.now() + timeoutMs },

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcTransport, HttpTransport, sendWithRetry, parseRetryAfter, type OtlpTransport } from '../../src/exporters/otlp-transport.js';
+import { GrpcTransport, HttpTransport, RAW_METRICS_SERVICE, sendWithRetry, parseRetryAfter, type OtlpTransport } from '../../src/exporters/otlp-transport.js';
 import { freePort } from '../helpers/prometheus.js';
 
 interface Answer {
@@ -184,19 +184,8 @@ function retryInfoStatus(seconds: number, nanos: number): Buffer {
 async function grpcPeer(answers: (grpc.ServiceError | null)[]): Promise<{ endpoint: string; seen: number[]; close: () => Promise<void> }> {
   const seen: number[] = [];
   const server = new grpc.Server();
-  const raw = (b: Buffer): Buffer => b;
   server.addService(
-    {
-      Export: {
-        path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: raw,
-        requestDeserialize: raw,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      },
-    },
+    RAW_METRICS_SERVICE,
     {
       Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
         const a = answers[Math.min(seen.length, answers.length - 1)];
