@@ -184,6 +184,41 @@ test('a torn last record (crash during a write) is cut off; everything before it
   await spool.close();
 });
 
+test('the active segment is zero-filled ahead: after a crash the zeros are not damage, a torn record in them is', async () => {
+  const dir = tmpDir();
+  const crashed = await Spool.open({ dir });
+  for (let i = 0; i < 40; i++) await crashed.append([payload(i)]);
+  const [seg] = spoolSegments(dir);
+  const records = Array.from({ length: 40 }, (_, i) => RECORD_HEADER_BYTES + payload(i).length).reduce((a, b) => a + b, 0);
+  const file = fs.readFileSync(seg);
+  assert.ok(file.length > records, `room ahead: ${file.length} > ${records}`);
+  assert.ok(file.subarray(records).every((b) => b === 0), 'the room holds zeros');
+  assert.equal(crashed.stats.bytes, file.length, 'stats.bytes counts the file as it is on disk');
+  // No close(): the process died with the room still there.
+  let spool = await Spool.open({ dir });
+  assert.deepEqual([spool.stats.depth, spool.stats.truncatedBytes, spool.stats.corruptRecords], [40, 0, 0]);
+  const r = await spool.append([payload(40)]);
+  assert.equal(r.firstOffset, 40);
+  assert.deepEqual(
+    (await readAll(spool)).map((e) => e.payload.toString()),
+    Array.from({ length: 41 }, (_, i) => payload(i).toString()),
+  );
+  await spool.close();
+  assert.equal(fs.statSync(seg).size, records + RECORD_HEADER_BYTES + payload(40).length, 'close() cuts the room off');
+  // A crash in the middle of a commit into the room: a header and part of a payload, then zeros.
+  const torn = fs.readFileSync(seg);
+  const header = Buffer.alloc(RECORD_HEADER_BYTES);
+  header.writeUInt32BE(100, 0);
+  header.writeUInt32BE(0xdeadbeef, 4);
+  header.writeBigUInt64BE(41n, 8);
+  header.writeDoubleBE(Date.now(), 16);
+  fs.writeFileSync(seg, Buffer.concat([torn, header, Buffer.alloc(30, 0x61), Buffer.alloc(4096)]));
+  spool = await Spool.open({ dir });
+  assert.equal(spool.stats.depth, 41, 'nothing committed is lost');
+  assert.equal(spool.stats.truncatedBytes, RECORD_HEADER_BYTES + 30 + 4096, 'the torn record and what follows are cut off');
+  await spool.close();
+});
+
 test('a damaged record in an older segment: the rest of that segment is skipped and counted, later segments are read', async () => {
   const dir = tmpDir();
   let spool = await Spool.open({ dir, segmentBytes: 16 * 1024 });
