@@ -15,6 +15,7 @@
  * - Topics are created when missing (admin API), with the partitions and configs in
  *   `topicSpecs()` (see docs/events.md); the compacted interface-state topic is checked for
  *   cleanup.policy=compact.
+ * - kafkajs-idle-fix.ts stops kafkajs 2.2.4 from running a 1 ms timer per broker connection.
  */
 import fs from 'node:fs';
 import type tls from 'node:tls';
@@ -37,6 +38,10 @@ import type { Logger } from '../log.js';
 const { ConfigResourceTypes } = kafkajs;
 import { DEFAULT_TOPICS, STREAMS, type OutboundMessage, type StreamName } from './message.js';
 import type { EventTransport } from './transport.js';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix.js';
+
+/** Every kafkajs connection in this process stops polling its empty request queue each millisecond. */
+const KAFKAJS_IDLE_FIX = applyKafkajsIdleFix();
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export type KafkaCompression = 'none' | 'gzip';
@@ -333,6 +338,7 @@ export class KafkaTransport implements EventTransport {
     this.options = options;
     this.topics = options.topics;
     this.log = log;
+    if (!KAFKAJS_IDLE_FIX) log?.debug('kafkajs is not the 2.x this fix knows: its request queues poll every millisecond while idle');
     this.kafka = new Kafka(toKafkaConfig(options, log));
     this.topicsReady = !options.createTopics;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;

@@ -5,6 +5,7 @@
 // interface-state topic holding the latest state and tombstones after the log cleaner ran.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHook } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -484,5 +485,38 @@ test('a batch over the topic\'s max.message.bytes is sent in parts, in order', {
   assert.deepEqual(
     msgs.map((m) => m.key),
     Array.from({ length: 300 }, (_, i) => `big-${i}`),
+  );
+});
+
+test('an idle connected producer schedules no timer every millisecond (kafkajs 2.2.4 request-queue fix)', { timeout: 60_000 }, async () => {
+  const transport = new KafkaTransport(kafkaOptions('t6', { partitions: 1 }));
+  await transport.connect();
+  await transport.send([{ stream: 'config-actions', key: 'idle', value: '{}', headers: {} }]);
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w.name);
+  };
+  process.on('warning', onWarning);
+  // Timers created in one idle second: without the fix each connection (this producer, the admin
+  // client of this file) makes about 1000, with a TimeoutNegativeWarning; a few are kafkajs' own
+  // request-timeout checks and the test's.
+  let timers = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'Timeout') timers++;
+    },
+  }).enable();
+  await new Promise((res) => setTimeout(res, 1000));
+  hook.disable();
+  process.off('warning', onWarning);
+  assert.ok(timers < 50, `${timers} timers in an idle second`);
+  assert.ok(!warnings.includes('TimeoutNegativeWarning'), warnings.join(', '));
+  // Still sends after the idle time: a request that comes later is not left waiting on a skipped check.
+  await transport.send([{ stream: 'config-actions', key: 'after-idle', value: '{}', headers: {} }]);
+  await transport.close();
+  const msgs = await consumeAll(broker.brokers, [topicsFor('t6')['config-actions']]);
+  assert.deepEqual(
+    msgs.map((m) => m.key),
+    ['idle', 'after-idle'],
   );
 });
