@@ -16,7 +16,7 @@
 import { createRequire } from 'node:module';
 
 interface RequestQueuePrototype {
-  scheduleCheckPendingRequests(this: { pending: unknown[] }): void;
+  scheduleCheckPendingRequests: (this: { pending: unknown[] }) => void;
 }
 
 const FIXED = Symbol.for('vpp-exporter.kafkajs-idle-fix');
