@@ -33,6 +33,11 @@ constexpr uint32_t kMaxRows = 4096;
 // memory or summing the same rows for minutes.
 constexpr uint64_t kEntryBudget = 4096;
 
+// Counter rows this long (64k simple or 32k combined counters: large interface counts) are given
+// back to the kernel after each read (Segment::DropPages): at 100k interfaces and 9 threads they
+// are about 250 MB of VPP's memory that would otherwise count in our RSS. Shorter rows stay mapped.
+constexpr uint64_t kDropRowAtLeast = 512 << 10;
+
 // Takes `bytes` from the snapshot's copy budget; false when it would run out.
 bool Charge(uint64_t* budget, uint64_t bytes) {
   if (bytes > *budget) return false;
@@ -282,18 +287,19 @@ Error Segment::ReadDirectoryOnce(const DirectoryOptions& opts, uint64_t epoch,
     }
     out->entries.push_back(DirEntry{i, type, U64(eo + 8), std::string(name, name_len)});
   }
-  DropPages(off, uint64_t(n) * kEntrySize);
+  // The directory is read once per epoch and is mostly per-interface symlinks (24 MB at 10k
+  // interfaces). Small directories are left mapped: little RSS to win, and a re-read must stay
+  // quick (page faults on every read make it likelier to straddle an epoch change).
+  DropPages(off, uint64_t(n) * kEntrySize, 8 << 20);
   return Error{};
 }
 
-void Segment::DropPages(uint64_t off, uint64_t len) const {
-  // The directory is read once per epoch and is mostly per-interface symlinks (24 MB at 10k
-  // interfaces): drop our page-table entries so they stop counting in our RSS. The memory is
-  // VPP's shared segment and stays; only mappings we made are touched.
-  // Small directories are left mapped: little RSS to win, and a re-read must stay quick
-  // (page faults on every read make it likelier to straddle an epoch change).
-  constexpr uint64_t kDropAtLeast = 8 << 20;
-  if (!owns_map_ || len < kDropAtLeast) return;
+void Segment::DropPages(uint64_t off, uint64_t len, uint64_t at_least) const {
+  // Drop our page-table entries for memory we have read, so that VPP's pages stop counting in
+  // our RSS. The memory is VPP's shared segment and stays; only mappings we made are touched, and
+  // the next read maps the pages again with minor faults (the kernel maps 16 neighbours per
+  // fault on shared memory). Best effort: a hugepage segment refuses 4 KiB ranges (EINVAL).
+  if (!owns_map_ || len < at_least) return;
   const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
   const uint64_t start = (off + page - 1) / page * page;
   const uint64_t end = (off + len) / page * page;
@@ -449,6 +455,7 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
         (*values)[start + r] = len;
         values->resize(at + uint64_t(len) * width);
         if (len) memcpy(values->data() + at, map_ + off, uint64_t(len) * elem);
+        DropPages(off, uint64_t(len) * elem, kDropRowAtLeast);
       }
     }
     return Error{};
@@ -495,6 +502,7 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
       memcpy(&v, src + i * 8, 8);
       dst[i] += v;
     }
+    DropPages(off, words * 8, kDropRowAtLeast);
   }
   (*values)[start] = cols;
   return Error{};

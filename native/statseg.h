@@ -178,7 +178,8 @@ class Segment {
   uint32_t U32(uint64_t off) const;
 
   Error ReadDirectoryOnce(const DirectoryOptions& opts, uint64_t epoch, Directory* out) const;
-  void DropPages(uint64_t off, uint64_t len) const;
+  // Gives back our mapping of [off, off + len) once read, when len >= at_least (see statseg.cc).
+  void DropPages(uint64_t off, uint64_t len, uint64_t at_least) const;
   // `budget`: bytes the snapshot may still copy (see kEntryBudget in statseg.cc).
   Error CopyEntry(uint32_t index, uint32_t dir_len, uint64_t dir_off, bool per_thread,
                   Snapshot* out, size_t slot, uint64_t* budget) const;
