@@ -60,6 +60,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Buffers kept for reuse across scrapes (a few per scrape in flight are enough). */
 const POOL_MAX = 8;
+/**
+ * Rendered bytes that may wait in the response before formatting stops for 'drain'. Waiting at
+ * the stream's own mark (16 KiB, less than one slice) would take turns: format a slice, wait until
+ * the socket took all of it, format the next. A few slices queued keep both going.
+ */
+const QUEUE_BYTES = 4 * SLICE_BYTES;
 
 export class MetricsHandler {
   private inFlight = 0;
@@ -77,12 +83,12 @@ export class MetricsHandler {
 
   /**
    * Writes a chunk honouring backpressure; `written` runs once the stream is done with the
-   * chunk. Resolves on 'drain', or when the response closed (a client that went away never
-   * drains).
+   * chunk. Resolves at once while less than `queued` bytes wait in the stream, else on 'drain',
+   * or when the response closed (a client that went away never drains).
    */
-  private static async send(out: Writable, res: http.ServerResponse, chunk: string | Buffer, written?: () => void): Promise<void> {
+  private static async send(out: Writable, res: http.ServerResponse, chunk: string | Buffer, written?: () => void, queued = 0): Promise<void> {
     const ok = written ? out.write(chunk, written) : out.write(chunk);
-    if (ok || res.destroyed) return;
+    if (ok || res.destroyed || out.writableLength < queued) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         out.off('drain', done);
@@ -112,7 +118,7 @@ export class MetricsHandler {
         this.give(buf);
         return;
       }
-      await MetricsHandler.send(out, res, buf.subarray(0, n), () => this.give(buf));
+      await MetricsHandler.send(out, res, buf.subarray(0, n), () => this.give(buf), QUEUE_BYTES);
       if (performance.now() - sliceStart > sliceMs) {
         await yieldToLoop();
         sliceStart = performance.now();
