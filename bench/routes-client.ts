@@ -5,7 +5,7 @@
  * garbage or the JIT state of the passes before it.
  *
  *   node dist/bench/routes-client.js --socket PATH --bench-routes N --how batch|promises
- *        [--warmup M] [--nh-sw-if-index I] [--window W]
+ *        [--values lazy|array] [--warmup M] [--nh-sw-if-index I] [--window W]
  *
  * Mirrors govpp-api's --bench-routes step by step: connect; M routes (100.32.0.0 + i) pipelined
  * and untimed; N routes (100.64.0.0 + i) one request at a time; N more (100.96.0.0 + i)
@@ -47,23 +47,26 @@ function rate(n: number, ms: number): { routes_per_s: number; seconds: number; e
 }
 
 /**
- * n routes (base + i) pipelined. Each value is made as its request goes out, as the peer's
- * sender makes each request right before SendMsg: requestBatch takes them from valueAt, and
- * request() encodes its value when it is called.
+ * n routes (base + i) pipelined. By default each value is made as its request goes out, as the
+ * peer's sender makes each request right before SendMsg: requestBatch takes them from valueAt,
+ * and request() encodes its value when it is called. With `array`, the n values are made first
+ * (inside the clock too) and passed as an array, for comparison.
  */
-async function pipelined(vpp: VppClient, how: 'batch' | 'promises', base: number, n: number, sw: number): Promise<void> {
+async function pipelined(vpp: VppClient, how: 'batch' | 'promises', values: 'lazy' | 'array', base: number, n: number, sw: number): Promise<void> {
+  const make = (i: number): Route => route(base, i, sw);
+  const routes = values === 'array' ? Array.from({ length: n }, (_, i) => make(i)) : null;
   if (how === 'batch') {
-    const r = await vpp.requestBatch('ip_route_add_del', { count: n, valueAt: (i) => route(base, i, sw) });
+    const r = await vpp.requestBatch('ip_route_add_del', routes ?? { count: n, valueAt: make });
     if (r.failed > 0) throw new Error(`${r.failed} of ${n} routes failed; the first: ${r.errors.find((e) => e !== undefined)?.message}`);
   } else {
     const replies: Promise<unknown>[] = new Array<Promise<unknown>>(n);
-    for (let i = 0; i < n; i++) replies[i] = vpp.request('ip_route_add_del', route(base, i, sw));
+    for (let i = 0; i < n; i++) replies[i] = vpp.request('ip_route_add_del', routes !== null ? routes[i] : make(i));
     await Promise.all(replies);
   }
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values: args } = parseArgs({
     options: {
       socket: { type: 'string' },
       'bench-routes': { type: 'string' },
@@ -71,32 +74,34 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '0' },
       'nh-sw-if-index': { type: 'string', default: '1' },
       window: { type: 'string', default: '256' },
+      values: { type: 'string', default: 'lazy' },
     },
     strict: true,
   });
-  const n = Number(values['bench-routes']);
-  const warmup = Number(values.warmup);
-  const sw = Number(values['nh-sw-if-index']);
-  const window = Number(values.window);
-  const how = values.how;
-  if (!values.socket || !(n > 0) || !(warmup >= 0) || !(sw >= 0) || !(window >= 1) || (how !== 'batch' && how !== 'promises')) {
-    throw new Error('usage: routes-client --socket PATH --bench-routes N --how batch|promises [--warmup M] [--nh-sw-if-index I] [--window W]');
+  const n = Number(args['bench-routes']);
+  const warmup = Number(args.warmup);
+  const sw = Number(args['nh-sw-if-index']);
+  const window = Number(args.window);
+  const how = args.how;
+  const form = args.values;
+  if (!args.socket || !(n > 0) || !(warmup >= 0) || !(sw >= 0) || !(window >= 1) || (how !== 'batch' && how !== 'promises') || (form !== 'lazy' && form !== 'array')) {
+    throw new Error('usage: routes-client --socket PATH --bench-routes N --how batch|promises [--values lazy|array] [--warmup M] [--nh-sw-if-index I] [--window W]');
   }
 
-  const vpp = createVppClient({ socketPath: values.socket, timeoutMs: 60_000, maxInFlight: window });
+  const vpp = createVppClient({ socketPath: args.socket, timeoutMs: 60_000, maxInFlight: window });
   try {
     await vpp.waitConnected(10_000);
-    if (warmup > 0) await pipelined(vpp, how, WARMUP_BASE, warmup, sw);
+    if (warmup > 0) await pipelined(vpp, how, form, WARMUP_BASE, warmup, sw);
 
     let t0 = performance.now();
     for (let i = 0; i < n; i++) await vpp.request('ip_route_add_del', route(SYNC_BASE, i, sw));
     const sync = rate(n, performance.now() - t0);
 
     t0 = performance.now();
-    await pipelined(vpp, how, PIPELINED_BASE, n, sw);
+    await pipelined(vpp, how, form, PIPELINED_BASE, n, sw);
     const async = rate(n, performance.now() - t0);
 
-    process.stdout.write(JSON.stringify({ routes: n, window, warmup, how, sync, async }) + '\n');
+    process.stdout.write(JSON.stringify({ routes: n, window, warmup, how, values: form, sync, async }) + '\n');
   } finally {
     await vpp.close();
   }
