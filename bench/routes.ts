@@ -3,22 +3,27 @@
  * simulator's binary API (the simulator in its own process), one at a time and pipelined, by our
  * client, by GoVPP (test/peers/govpp-api: sync and stream), by vpp-papi (synchronous), beside the
  * simulator's own ceiling (a raw client writing pre-encoded frames: bench/sim-api-ceiling.ts).
- * Each client gets a fresh simulator, and ours is driven the way test/peers/govpp-api drives
- * GoVPP: on one connection, N routes one at a time (100.64.0.0 + i), then N more pipelined
- * (100.96.0.0 + i). The pipelined pass of each then meets the same simulator: past its start-up,
- * with N routes in its FIB. Ours pipelines two ways, each on a simulator of its own: requestBatch
- * (one call for the N requests) and request() per route under Promise.all. Every route is its own
- * ip_route_add_del with its own reply, and a pass with a failed route throws. The three clients
- * run in rounds (see benchRoutes); the table gives medians and each round's ratios. (A pipelined pass on a simulator of its own, as this file did first,
- * timed the simulator's start-up in a pass of a few milliseconds and compared it with a GoVPP
- * stream that came after GoVPP's sync pass on the same simulator.)
+ *
+ * Both clients run the same way: a fresh process per pass (ours: bench/routes-client.ts in a new
+ * Node; GoVPP: the peer binary) on a fresh simulator, one connection, 10,000 untimed pipelined
+ * warm-up routes (100.32.0.0 + i), N routes one at a time (100.64.0.0 + i), then N more
+ * pipelined (100.96.0.0 + i), each pass's clock around building, sending and answering its
+ * routes. Each route value is made as its request goes out, as GoVPP's sender makes each request
+ * right before SendMsg. Ours pipelines two ways, each a pass of its own: requestBatch (one call
+ * for the N requests, values from valueAt) and request() per route under Promise.all. Every
+ * route is its own ip_route_add_del
+ * with its own reply, and a pass with a failed route throws. The three pipelined clients run in
+ * rounds (see benchRoutes); the table gives medians and each round's ratios.
+ *
+ * History: ours first ran inside this process, where each pass carried the heap and garbage of
+ * the passes before it while GoVPP started afresh each time; before that a pipelined pass on a
+ * simulator of its own timed the simulator's start-up.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createVppClient, prefix, fibPath, type RequestFields } from '../src/binapi/index.js';
 import { simApiCeiling } from './sim-api-ceiling.js';
 import { REPO } from './util.js';
 
@@ -64,57 +69,35 @@ async function withSim<T>(fn: (apiSocket: string) => Promise<T>): Promise<T> {
   }
 }
 
-function route(base: number, i: number, sw: number): RequestFields<'ip_route_add_del'> {
-  const a = (base + i) >>> 0;
-  return {
-    is_add: true,
-    is_multipath: false,
-    route: {
-      table_id: 0,
-      stats_index: 0,
-      prefix: prefix(`${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`),
-      paths: [fibPath({ sw_if_index: sw, via: '10.0.0.2' })],
-    },
-  };
-}
-
-/** Our client, as govpp-api's --bench-routes runs GoVPP: one at a time, then pipelined. */
 /** Routes each client programs, pipelined and untimed, on its fresh simulator before its timed passes (100.32.0.0 + i). */
 const WARMUP_ROUTES = 10_000;
+/** The next-hop interface of every route, for both clients (the simulator's first interface). */
+const NH_SW_IF_INDEX = 1;
 
+interface PeerRates {
+  sync?: { routes_per_s?: number };
+  async?: { routes_per_s?: number };
+}
+
+/** Our client in a fresh Node process (bench/routes-client.ts), as govpp() runs GoVPP: one at a time, then pipelined. */
 async function ours(apiSocket: string, n: number, how: 'batch' | 'promises'): Promise<{ sync: number; pipelined: number }> {
-  const vpp = createVppClient({ socketPath: apiSocket, timeoutMs: 60_000 });
-  try {
-    await vpp.waitConnected(10_000);
-    const sw = (await vpp.dump('sw_interface_dump', { sw_if_index: 0xffffffff, name_filter_valid: false, name_filter: '' })).find((x) => x.sw_if_index !== 0)!.sw_if_index;
-    // Untimed warm-up, as the GoVPP peer gets (--warmup): before it, a 1000-route pass (~10 ms)
-    // timed V8 compiling the simulator's handlers and our pipelined path more than the clients.
-    const warm = Array.from({ length: WARMUP_ROUTES }, (_, i) => route(0x64200000, i, sw));
-    if (how === 'batch') await vpp.requestBatch('ip_route_add_del', warm);
-    else await Promise.all(warm.map((r) => vpp.request('ip_route_add_del', r)));
-    let reqs = Array.from({ length: n }, (_, i) => route(0x64400000, i, sw));
-    let t0 = performance.now();
-    for (const r of reqs) await vpp.request('ip_route_add_del', r);
-    const sync = n / ((performance.now() - t0) / 1000);
-    reqs = Array.from({ length: n }, (_, i) => route(0x64600000, i, sw));
-    t0 = performance.now();
-    if (how === 'batch') {
-      const r = await vpp.requestBatch('ip_route_add_del', reqs);
-      if (r.failed > 0) throw new Error(`${r.failed} of ${n} routes failed; the first: ${r.errors.find((e) => e !== undefined)?.message}`);
-    } else {
-      await Promise.all(reqs.map((r) => vpp.request('ip_route_add_del', r)));
-    }
-    return { sync, pipelined: n / ((performance.now() - t0) / 1000) };
-  } finally {
-    await vpp.close();
-  }
+  const { stdout } = await run(
+    process.execPath,
+    [path.join(REPO, 'dist/bench/routes-client.js'), '--socket', apiSocket, '--bench-routes', String(n), '--how', how, '--warmup', String(WARMUP_ROUTES), '--nh-sw-if-index', String(NH_SW_IF_INDEX)],
+    { maxBuffer: 1 << 20, env: { ...process.env, VPP_EXPORTER_LOG_LEVEL: 'warn' } },
+  );
+  const j = JSON.parse(stdout) as PeerRates;
+  if (j.sync?.routes_per_s === undefined || j.async?.routes_per_s === undefined) throw new Error(`routes-client: no rates in ${stdout}`);
+  return { sync: j.sync.routes_per_s, pipelined: j.async.routes_per_s };
 }
 
 async function govpp(apiSocket: string, n: number): Promise<{ sync?: number; stream?: number }> {
   const bin = path.join(cache, 'bin', 'govpp-api');
   if (!fs.existsSync(bin)) return {};
-  const { stdout } = await run(bin, ['--socket', apiSocket, '--bench-routes', String(n), '--warmup', String(WARMUP_ROUTES)], { maxBuffer: 1 << 20 });
-  const j = JSON.parse(stdout) as { sync?: { routes_per_s?: number }; async?: { routes_per_s?: number } };
+  const { stdout } = await run(bin, ['--socket', apiSocket, '--bench-routes', String(n), '--warmup', String(WARMUP_ROUTES), '--nh-sw-if-index', String(NH_SW_IF_INDEX)], {
+    maxBuffer: 1 << 20,
+  });
+  const j = JSON.parse(stdout) as PeerRates;
   return { sync: j.sync?.routes_per_s, stream: j.async?.routes_per_s };
 }
 

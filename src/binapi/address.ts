@@ -13,8 +13,6 @@ import type { FibPath, FibMplsLabel } from './generated/fib_types.js';
 export const ADDRESS_IP4 = 0;
 export const ADDRESS_IP6 = 1;
 
-const IP4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IP4_RE = new RegExp(`^${IP4_OCTET}(?:\\.${IP4_OCTET}){3}$`);
 const HEX_GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
 
 // Buffers here come from allocUnsafe, which slices node's shared pool for small sizes; every
@@ -22,23 +20,39 @@ const HEX_GROUP_RE = /^[0-9a-fA-F]{1,4}$/;
 // own for each address, and a few of those per route are what the garbage collector notices
 // when many routes are built at once.
 
-function ip4Bytes(text: string): Buffer | null {
-  if (!IP4_RE.test(text)) return null;
-  // The pattern allows only four dot-separated decimal octets of 0..255: read them directly.
-  const out = Buffer.allocUnsafe(4);
-  let k = 0;
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
+/**
+ * Reads the dotted IPv4 address text[from, to) into out[at, at + 4); false when it is not one:
+ * exactly four decimal octets of 0..255, no leading zeros, nothing else. By hand rather than by
+ * a pattern: a route built with prefix() and fibPath() parses two addresses, and a program adds
+ * routes by the hundred thousand.
+ */
+function readIp4(text: string, from: number, to: number, out: Uint8Array, at: number): boolean {
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) {
-      out[k++] = n;
-      n = 0;
+      if (digits === 0 || octets === 3) return false;
+      out[at + octets++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
     } else {
-      n = n * 10 + (c - 48);
+      return false;
     }
   }
-  out[k] = n;
-  return out;
+  if (digits === 0 || octets !== 3) return false;
+  out[at + 3] = value;
+  return true;
+}
+
+function ip4Bytes(text: string): Buffer | null {
+  const out = Buffer.allocUnsafe(4);
+  return readIp4(text, 0, text.length, out, 0) ? out : null;
 }
 
 function ip6Bytes(text: string): Buffer | null {
@@ -83,25 +97,41 @@ export function ipBytes(text: string): Buffer {
   return b;
 }
 
+/** The address text[from, to) as vl_api_address_t (one 16-byte buffer for IPv4). */
+function addressIn(text: string, from: number, to: number): Address {
+  const un = Buffer.allocUnsafe(16);
+  if (readIp4(text, from, to, un, 0)) {
+    for (let i = 4; i < 16; i++) un[i] = 0;
+    return { af: ADDRESS_IP4, un };
+  }
+  const part = from === 0 && to === text.length ? text : text.slice(from, to);
+  const b = ip6Bytes(part);
+  if (b === null) throw new TypeError(`not an IPv4 or IPv6 address: ${JSON.stringify(part)}`);
+  return { af: ADDRESS_IP6, un: b };
+}
+
 /** `192.0.2.1` or `2001:db8::1` -> vl_api_address_t. */
 export function address(text: string): Address {
-  const b = ipBytes(text);
-  const un = Buffer.allocUnsafe(16);
-  for (let i = 0; i < 16; i++) un[i] = i < b.length ? b[i] : 0;
-  return { af: b.length === 4 ? ADDRESS_IP4 : ADDRESS_IP6, un };
+  return addressIn(text, 0, text.length);
 }
 
 /** `10.0.0.0/24` or `2001:db8::/48` -> vl_api_prefix_t (host bits are kept: `10.77.0.1/24` is an interface address). */
 export function prefix(text: string): Prefix {
   const slash = text.indexOf('/');
   if (slash < 0) throw new TypeError(`not a prefix (no /length): ${JSON.stringify(text)}`);
-  const addr = address(text.slice(0, slash));
-  const lenText = text.slice(slash + 1);
+  const addr = addressIn(text, 0, slash);
   const max = addr.af === ADDRESS_IP4 ? 32 : 128;
-  if (!/^(?:0|[1-9][0-9]{0,2})$/.test(lenText) || Number(lenText) > max) {
-    throw new TypeError(`bad prefix length in ${JSON.stringify(text)} (0..${max})`);
+  // 0..max in decimal, without leading zeros or anything else.
+  let len = 0;
+  const digits = text.length - slash - 1;
+  let ok = digits >= 1 && digits <= 3;
+  for (let i = slash + 1; ok && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    ok = c >= 48 && c <= 57 && !(len === 0 && i > slash + 1);
+    len = len * 10 + (c - 48);
   }
-  return { address: addr, len: Number(lenText) };
+  if (!ok || len > max) throw new TypeError(`bad prefix length in ${JSON.stringify(text)} (0..${max})`);
+  return { address: addr, len };
 }
 
 /** `de:ad:00:00:00:42` -> the 6 bytes of a mac_address field. */
@@ -167,12 +197,21 @@ export interface PathSpec {
   readonly type?: number;
   /** fib_path_flags (FibPathFlags), default NONE (0). */
   readonly flags?: number;
+  /** Out-labels, at most 16 (they set n_labels; the rest of the stack is zeros). Default none. */
+  readonly labels?: readonly FibMplsLabel[];
 }
 
-/** The 16 unused labels of a path without MPLS: new objects each time (callers may fill them in). */
-function noLabels(): FibMplsLabel[] {
-  const out: FibMplsLabel[] = [];
-  for (let i = 0; i < 16; i++) out.push({ is_uniform: 0, label: 0, ttl: 0, exp: 0 });
+const LABEL_STACK = 16;
+const NO_LABEL: FibMplsLabel = Object.freeze({ is_uniform: 0, label: 0, ttl: 0, exp: 0 });
+// One frozen stack for every path without labels: 16 label objects per path are most of the
+// allocation of a route built with fibPath(), and the encoder only reads them.
+const NO_LABELS = Object.freeze(new Array<FibMplsLabel>(LABEL_STACK).fill(NO_LABEL)) as FibMplsLabel[];
+
+function labelStack(labels: readonly FibMplsLabel[] | undefined): FibMplsLabel[] {
+  if (labels === undefined || labels.length === 0) return NO_LABELS;
+  if (labels.length > LABEL_STACK) throw new TypeError(`a fib path has at most ${LABEL_STACK} labels, not ${labels.length}`);
+  const out = new Array<FibMplsLabel>(LABEL_STACK).fill(NO_LABEL);
+  for (let i = 0; i < labels.length; i++) out[i] = labels[i];
   return out;
 }
 
@@ -182,7 +221,11 @@ function zeros16(): Buffer {
   return b;
 }
 
-/** A vl_api_fib_path_t with VPP's defaults: `fibPath({ via: '192.0.2.1', sw_if_index: 1 })`. */
+/**
+ * A vl_api_fib_path_t with VPP's defaults: `fibPath({ via: '192.0.2.1', sw_if_index: 1 })`.
+ * Without `labels` its label_stack is a shared frozen stack of 16 empty labels: give labels
+ * in the spec rather than writing into it.
+ */
 export function fibPath(spec: PathSpec): FibPath {
   const nh = spec.via === undefined ? null : address(spec.via);
   return {
@@ -195,7 +238,7 @@ export function fibPath(spec: PathSpec): FibPath {
     flags: spec.flags ?? 0,
     proto: nh?.af === ADDRESS_IP6 ? 1 : 0,
     nh: { address: nh?.un ?? zeros16(), via_label: 0, obj_id: 0, classify_table_index: 0 },
-    n_labels: 0,
-    label_stack: noLabels(),
+    n_labels: spec.labels?.length ?? 0,
+    label_stack: labelStack(spec.labels),
   };
 }

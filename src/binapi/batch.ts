@@ -12,6 +12,11 @@
  *
  * Each request still is a request of its own on the wire (its own context, frame and reply, its
  * retval checked), and takes a slot of the connection's window like any other.
+ *
+ * The values come from an array or from a function called for each request as it takes its
+ * slot (BatchValues). The second lets a program make its values while VPP answers the ones
+ * before, and lets each value die young: an array of 100k routes lives until the batch ends,
+ * and the garbage collector copies all of it out of the young generation on the way.
  */
 import type { MessageDescriptor } from './codec/index.js';
 import type { Timed, TimedList } from './deadlines.js';
@@ -50,6 +55,22 @@ export interface BatchResult<R = unknown> {
   readonly replies: readonly (R | undefined)[] | null;
 }
 
+/**
+ * A batch's request values: an array, or `count` and `valueAt(i)`, called once per request, in
+ * order, when request i is about to go out; its value is encoded at once and not kept. A
+ * valueAt that throws fails that request alone, as a value that does not encode does.
+ */
+export type BatchValues<V = unknown> = readonly V[] | BatchSource<V>;
+
+export interface BatchSource<V = unknown> {
+  readonly count: number;
+  valueAt(i: number): V;
+}
+
+export function isValueArray<V>(values: BatchValues<V>): values is readonly V[] {
+  return Array.isArray(values);
+}
+
 /** The messages a batch needs, resolved on the connection it goes out on. */
 export interface BatchPlan {
   readonly request: MessageDescriptor<unknown>;
@@ -81,6 +102,11 @@ export class Batch<L = unknown> implements Timed {
   readonly retvals: Int32Array;
   readonly errors: (Error | undefined)[];
   readonly replies: (unknown[] & { length: number }) | null;
+  /** Requests in the batch. */
+  readonly count: number;
+  /** The values, when given as an array; else valueAt makes them. */
+  private readonly values: readonly unknown[] | null;
+  private readonly source: BatchSource<unknown> | null;
   /** 1 once a request is answered or failed: a second reply to it is not its answer. */
   private readonly settled: Uint8Array;
 
@@ -88,7 +114,7 @@ export class Batch<L = unknown> implements Timed {
     readonly name: string,
     readonly link: L,
     readonly plan: BatchPlan,
-    readonly values: readonly unknown[],
+    values: BatchValues,
     /** The context of request 0; request i has base + i. */
     readonly base: number,
     readonly seq: number,
@@ -96,7 +122,16 @@ export class Batch<L = unknown> implements Timed {
     wantReplies: boolean,
     private readonly resolve: (r: BatchResult) => void,
   ) {
-    const n = values.length;
+    if (isValueArray(values)) {
+      this.values = values;
+      this.source = null;
+      this.count = values.length;
+    } else {
+      this.values = null;
+      this.source = values;
+      this.count = values.count;
+    }
+    const n = this.count;
     this.unsettled = n;
     this.retvals = new Int32Array(n);
     this.errors = new Array<Error | undefined>(n);
@@ -104,14 +139,15 @@ export class Batch<L = unknown> implements Timed {
     this.settled = new Uint8Array(n);
   }
 
-  get count(): number {
-    return this.values.length;
+  /** Request i's value (valueAt is called here, once per request). */
+  value(i: number): unknown {
+    return this.values !== null ? this.values[i] : this.source!.valueAt(i);
   }
 
   /** The index of the request with `context`, or -1 when it is not one of this batch's. */
   indexOf(context: number): number {
     const i = context - this.base;
-    return i >= 0 && i < this.values.length ? i : -1;
+    return i >= 0 && i < this.count ? i : -1;
   }
 
   /** Whether request i is on the wire and waiting for its reply. */
@@ -139,9 +175,9 @@ export class Batch<L = unknown> implements Timed {
   /** Fails every request not yet sent; returns how many. */
   failUnsent(error: Error): number {
     const from = this.next;
-    for (let i = from; i < this.values.length; i++) this.failed(i, error);
-    this.next = this.values.length;
-    return this.values.length - from;
+    for (let i = from; i < this.count; i++) this.failed(i, error);
+    this.next = this.count;
+    return this.count - from;
   }
 
   /** Fails every request on the wire; returns how many (the window slots they held). */
@@ -162,9 +198,9 @@ export class Batch<L = unknown> implements Timed {
     if (this.done) return;
     this.done = true;
     this.resolve({
-      count: this.values.length,
+      count: this.count,
       succeeded: this.succeeded,
-      failed: this.values.length - this.succeeded,
+      failed: this.count - this.succeeded,
       retvals: this.retvals,
       errors: this.errors,
       replies: this.replies,

@@ -18,7 +18,7 @@ import {
   type SendOptions,
 } from './connection.js';
 import { ConnectionError } from './connection-error.js';
-import type { BatchOptions, BatchResult } from './batch.js';
+import type { BatchOptions, BatchResult, BatchValues } from './batch.js';
 import type { MessageOf } from './generated/index.js';
 import type { DetailsOf, DumpName, EventName, EventOf, ReplyOf, RequestFields, RequestName, WantName } from './types.js';
 
@@ -56,10 +56,13 @@ export class VppClient {
    *   r.failed;        // how many did not succeed
    *   r.errors[i];     // why request i failed: VppApiError (retval), ConnectionError, CodecError
    *
+   * `values` may also be `{ count, valueAt: (i) => value }`: each value is made when its request
+   * goes out and dropped once encoded, instead of all of them living until the batch ends.
+   *
    * Rejects, with nothing sent, when the batch cannot be sent at all (not connected, closed, a
    * disabled message). See Connection.requestBatch for timeouts and disconnects.
    */
-  requestBatch<N extends RequestName>(name: N, values: readonly RequestFields<N>[], opts?: BatchOptions): Promise<BatchResult<ReplyOf<N>>> {
+  requestBatch<N extends RequestName>(name: N, values: BatchValues<RequestFields<N>>, opts?: BatchOptions): Promise<BatchResult<ReplyOf<N>>> {
     return this.conn.requestBatch(name, values, opts) as Promise<BatchResult<ReplyOf<N>>>;
   }
 

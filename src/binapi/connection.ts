@@ -48,7 +48,7 @@ import { Deadlines, type Timed } from './deadlines.js';
 import { ContextTable } from './context-table.js';
 import { retvalMessage, VppApiError } from './errors.js';
 import { ConnectionError } from './connection-error.js';
-import { Batch, type BatchOptions, type BatchPlan, type BatchResult } from './batch.js';
+import { Batch, isValueArray, type BatchOptions, type BatchPlan, type BatchResult, type BatchValues } from './batch.js';
 
 /** sockclnt_create and its reply have fixed ids: memclnt is registered first (papi uses 15/16). */
 export const SOCKCLNT_CREATE_ID = 15;
@@ -341,6 +341,19 @@ function checkInt(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new TypeError(`connection option ${name} must be an integer >= ${min}, got ${String(v)}`);
 }
 
+/** Throws why `values` is neither an array nor a {count, valueAt} a batch can take. */
+function checkBatchValues(name: string, values: unknown): void {
+  if (Array.isArray(values)) return;
+  const v = values as { count?: unknown; valueAt?: unknown } | null;
+  if (typeof v !== 'object' || v === null || typeof v.valueAt !== 'function') {
+    throw new TypeError(`requestBatch(${name}): values must be an array or {count, valueAt}`);
+  }
+  const n = v.count;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xfffffffe) {
+    throw new TypeError(`requestBatch(${name}): count must be an integer from 0 to 4294967294, got ${String(n)}`);
+  }
+}
+
 function resolveOptions(o: ConnectionOptions): ResolvedOptions {
   if (typeof o !== 'object' || o === null) throw new TypeError('connection options must be an object');
   if (typeof o.socketPath !== 'string' || o.socketPath.length === 0) throw new TypeError('connection option socketPath must be a non-empty string');
@@ -547,12 +560,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * request with a reply, a disabled message, a bad timeoutMs).
    *
    * Each value is encoded when its request takes a window slot, straight into the socket's
-   * output: `values` must not change until the batch settles. A value that does not encode fails
-   * that request alone. The timeout is the batch's: when no reply to it has come for timeoutMs,
+   * output: `values` must not change until the batch settles. With `{count, valueAt}` instead of
+   * an array, valueAt(i) makes request i's value when it takes its slot (once, in order) and the
+   * value is not kept. A value that does not encode, or a valueAt that throws, fails that
+   * request alone. The timeout is the batch's: when no reply to it has come for timeoutMs,
    * everything still unanswered fails with TIMEOUT. A lost connection fails what is unanswered
    * with DISCONNECTED; close() fails what is not sent yet and waits for what is on the wire.
    */
-  requestBatch(name: string, values: readonly Fields[], opts?: BatchOptions): Promise<BatchResult> {
+  requestBatch(name: string, values: BatchValues<Fields>, opts?: BatchOptions): Promise<BatchResult> {
     if (this.closing) return this.refuse('CLOSED', name);
     const link = this.link;
     if (link === null || link.dead || !link.installed || !link.ready) return this.refuse('NOT_CONNECTED', name);
@@ -560,13 +575,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     let plan: BatchPlan;
     try {
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
-      if (!Array.isArray(values)) throw new TypeError(`requestBatch(${name}): values must be an array`);
+      checkBatchValues(name, values);
       plan = this.plan(link, name, false);
     } catch (e) {
       this.counters.refused++;
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    const n = values.length;
+    const n = isValueArray(values) ? values.length : values.count;
     let resolve: (r: BatchResult) => void = () => undefined;
     const promise = new Promise<BatchResult>((r) => {
       resolve = r;
@@ -768,15 +783,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     const t = link.transport;
     const { request, requestId } = b.plan;
-    const values = b.values;
+    const count = b.count;
     const clientIndex = link.clientIndex;
     let ok = true;
     let sent = 0;
-    while (ok && this.inFlight + sent < max && b.next < values.length) {
+    while (ok && this.inFlight + sent < max && b.next < count) {
       const i = b.next++;
       const e = t.beginFrame(b.name);
       try {
-        request.encodeInto(e, values[i], requestId, clientIndex, b.base + i);
+        request.encodeInto(e, b.value(i), requestId, clientIndex, b.base + i);
       } catch (err) {
         t.abortFrame();
         this.counters.refused++;
@@ -790,7 +805,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.inFlight += sent;
     this.counters.requests += sent;
     if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
-    if (b.next === values.length && b.waiting) {
+    if (b.next === count && b.waiting) {
       b.waiting = false;
       this.queued--;
     }

@@ -12,7 +12,7 @@ export {
   type HealthState,
   type SendOptions,
 } from './connection.js';
-export type { BatchOptions, BatchResult } from './batch.js';
+export type { BatchOptions, BatchResult, BatchSource, BatchValues } from './batch.js';
 export { CONNECTION_ERROR_CODES, ConnectionError, isConnectionError, type ConnectionErrorCode } from './connection-error.js';
 export { RETVALS, VppApiError, retvalCode, retvalMessage, retvalName, type RetvalEntry } from './errors.js';
 export { CodecError, isCodecError, type CodecErrorCode } from './codec/index.js';

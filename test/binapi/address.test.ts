@@ -23,10 +23,11 @@ describe('address helpers', () => {
   it('refuses anything else', () => {
     const bad = [
       '', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.04', '256.1.1.1', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.4x', '0x1.2.3.4',
+      '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4.', '1.2.3.1000', '1.2.3.255x', '00.1.2.3', '1.2.3.00', '1.2.3.4/24',
       ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '12345::', 'fe80::1%eth0', 'g::1', '1.2.3.4::', '::1.2.3',
     ];
     for (const b of bad) assert.throws(() => ipBytes(b), TypeError, JSON.stringify(b));
-    for (const b of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/024', '10.0.0.0/ 24', '10.0.0.0/24/1', '::/129', '10.0.0.0/-1', '10.0.0.0/']) {
+    for (const b of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/00', '10.0.0.0/1000', '10.0.0.0/2a', '/24', '1..2.3/8', '10.0.0.0/024', '10.0.0.0/ 24', '10.0.0.0/24/1', '::/129', '10.0.0.0/-1', '10.0.0.0/']) {
       assert.throws(() => prefix(b), TypeError, JSON.stringify(b));
     }
     for (const b of ['de:ad:00:00:00', 'de-ad-00-00-00-42', 'de:ad:00:00:00:4g']) assert.throws(() => macAddress(b), TypeError, b);
@@ -58,5 +59,33 @@ describe('address helpers', () => {
     assert.deepEqual(fibPath({ via: '2001:db8:77::2', sw_if_index: 2 }), v6.route.paths[0]);
     assert.deepEqual(prefix('10.78.0.0/16'), v4.route.prefix);
     assert.deepEqual(prefix('2001:db8:78::/48'), v6.route.prefix);
+  });
+
+  it('fibPath() labels: given ones fill the stack from the bottom and set n_labels; without, the stack is shared and frozen; more than 16 are refused', () => {
+    const labels = [
+      { is_uniform: 1, label: 100, ttl: 64, exp: 0 },
+      { is_uniform: 0, label: 200, ttl: 0, exp: 3 },
+    ];
+    const p = fibPath({ via: '10.77.0.2', sw_if_index: 2, labels });
+    assert.equal(p.n_labels, 2);
+    assert.equal(p.label_stack.length, 16);
+    assert.deepEqual(p.label_stack.slice(0, 2), labels);
+    for (const l of p.label_stack.slice(2)) assert.deepEqual(l, { is_uniform: 0, label: 0, ttl: 0, exp: 0 });
+    const value = {
+      client_index: 0,
+      context: 7,
+      is_add: true,
+      is_multipath: false,
+      route: { table_id: 0, stats_index: 0, prefix: prefix('10.78.0.0/16'), paths: [p] },
+    };
+    assert.deepEqual(messages.ip_route_add_del.decode(messages.ip_route_add_del.encode(value, 450)).route.paths[0], p);
+    const a = fibPath({ via: '10.77.0.2' });
+    const b = fibPath({ via: '2001:db8::1' });
+    assert.equal(a.label_stack, b.label_stack);
+    assert.ok(Object.isFrozen(a.label_stack) && Object.isFrozen(a.label_stack[0]));
+    assert.throws(() => {
+      (a.label_stack[0] as { label: number }).label = 5;
+    }, TypeError);
+    assert.throws(() => fibPath({ labels: new Array(17).fill(labels[0]) }), /at most 16 labels, not 17/);
   });
 });

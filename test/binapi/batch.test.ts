@@ -136,6 +136,36 @@ describe('requestBatch on the simulator', { timeout: 120_000 }, () => {
     });
   });
 
+  it('{count, valueAt}: each value is made once, in order, only as its request takes a slot; a valueAt that throws fails that request alone', async () => {
+    const { vpp, sw } = await setup();
+    const n = 5000;
+    const made: number[] = [];
+    const values = routes(n, sw, 16);
+    const refused = vpp.stats.refused;
+    const batch = vpp.requestBatch('ip_route_add_del', {
+      count: n,
+      valueAt(i) {
+        made.push(i);
+        if (i === 4321) throw new RangeError('no route 4321');
+        return values[i];
+      },
+    });
+    // Only the window's worth is made before any reply.
+    assert.equal(made.length, 256);
+    const r = await batch;
+    assert.deepEqual(made, Array.from({ length: n }, (_, i) => i));
+    assertAccounted(r, n);
+    assert.equal(r.failed, 1);
+    assert.ok(r.errors[4321] instanceof RangeError && r.errors[4321].message === 'no route 4321', String(r.errors[4321]));
+    assert.equal(vpp.stats.refused - refused, 1);
+    const fib = await ipv4Routes(vpp);
+    values.forEach((v, i) => assert.equal(fib.has(formatPrefix(v.route.prefix)), i !== 4321, `entry ${i}`));
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 32]) {
+      await assert.rejects(vpp.requestBatch('ip_route_add_del', { count: bad, valueAt: (i) => values[i] }), /count must be an integer/, String(bad));
+    }
+    await assert.rejects(vpp.requestBatch('ip_route_add_del', { count: 1 } as unknown as RouteAdd[]), /values must be an array or \{count, valueAt\}/);
+  });
+
   it('VPP killed mid-batch: the unanswered requests fail with DISCONNECTED, the answered ones keep their result, none is lost', async () => {
     const { sim, vpp, sw } = await setup({ reconnectInitialMs: 50 });
     const n = 100_000;
