@@ -74,6 +74,15 @@ const WARMUP_ROUTES = 10_000;
 /** The next-hop interface of every route, for both clients (the simulator's first interface). */
 const NH_SW_IF_INDEX = 1;
 
+/**
+ * Pipelined passes per process, for both clients; each reports the median. A pass of 1000 routes
+ * lasts 2-6 ms, so one garbage collection or a neighbour taking a core decides a single pass:
+ * 7 passes at 1000, 3 at 10k, 1 at 100k.
+ */
+function passesFor(n: number): number {
+  return Math.max(1, Math.min(7, Math.floor(30_000 / n) | 1));
+}
+
 interface PeerRates {
   sync?: { routes_per_s?: number };
   async?: { routes_per_s?: number };
@@ -83,7 +92,7 @@ interface PeerRates {
 async function ours(apiSocket: string, n: number, how: 'batch' | 'promises'): Promise<{ sync: number; pipelined: number }> {
   const { stdout } = await run(
     process.execPath,
-    [path.join(REPO, 'dist/bench/routes-client.js'), '--socket', apiSocket, '--bench-routes', String(n), '--how', how, '--warmup', String(WARMUP_ROUTES), '--nh-sw-if-index', String(NH_SW_IF_INDEX)],
+    [path.join(REPO, 'dist/bench/routes-client.js'), '--socket', apiSocket, '--bench-routes', String(n), '--how', how, '--warmup', String(WARMUP_ROUTES), '--passes', String(passesFor(n)), '--nh-sw-if-index', String(NH_SW_IF_INDEX)],
     { maxBuffer: 1 << 20, env: { ...process.env, VPP_EXPORTER_LOG_LEVEL: 'warn' } },
   );
   const j = JSON.parse(stdout) as PeerRates;
@@ -94,7 +103,7 @@ async function ours(apiSocket: string, n: number, how: 'batch' | 'promises'): Pr
 async function govpp(apiSocket: string, n: number): Promise<{ sync?: number; stream?: number }> {
   const bin = path.join(cache, 'bin', 'govpp-api');
   if (!fs.existsSync(bin)) return {};
-  const { stdout } = await run(bin, ['--socket', apiSocket, '--bench-routes', String(n), '--warmup', String(WARMUP_ROUTES), '--nh-sw-if-index', String(NH_SW_IF_INDEX)], {
+  const { stdout } = await run(bin, ['--socket', apiSocket, '--bench-routes', String(n), '--warmup', String(WARMUP_ROUTES), '--passes', String(passesFor(n)), '--nh-sw-if-index', String(NH_SW_IF_INDEX)], {
     maxBuffer: 1 << 20,
   });
   const j = JSON.parse(stdout) as PeerRates;
