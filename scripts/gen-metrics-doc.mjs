@@ -177,8 +177,21 @@ out += `
 |---|---|---|
 `;
 const self = new SelfMetrics({ counters: { retries: 0, reconnects: 0, reindexes: 0, failures: 0 } }, 'stats');
+const listed = new Set();
 for (const m of await self.text.getMetricsAsJSON()) {
   if (!m.name.startsWith('vpp_')) continue;
+  listed.add(m.name);
+  out += `| \`${m.name}\` | ${m.type} | ${esc(m.help)} |\n`;
+}
+out += `
+With \`--otlp.endpoint\`, the OTLP push's counters:
+
+| metric | type | help |
+|---|---|---|
+`;
+self.observeOtlp({ exports: 0, failedExports: 0, requests: 0, retries: 0, dataPoints: 0, rejectedDataPoints: 0, skippedExports: 0 });
+for (const m of await self.text.getMetricsAsJSON()) {
+  if (!m.name.startsWith('vpp_') || listed.has(m.name)) continue;
   out += `| \`${m.name}\` | ${m.type} | ${esc(m.help)} |\n`;
 }
 out += `

@@ -58,7 +58,7 @@ export class OtlpPusher {
   private readonly encoder: OtlpRequestEncoder;
   private readonly transport: OtlpTransport;
   private readonly intervalMs: number;
-  /** Budget of one export, retries included. */
+  /** Budget of one export, retries included: the interval, at most 30 s. */
   private readonly timeoutMs: number;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -88,7 +88,7 @@ export class OtlpPusher {
       perThread: opts.perThread,
     });
     this.gaugeFamilies = opts.gaugeFamilies;
-    this.timeoutMs = Math.max(1000, Math.min(opts.intervalMs, 30_000));
+    this.timeoutMs = Math.min(opts.intervalMs, 30_000);
     this.intervalMs = opts.intervalMs;
   }
 
