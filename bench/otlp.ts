@@ -200,7 +200,6 @@ export async function benchOtlp(interfaces: number, threads: number, perThread: 
       scopeVersion: '0',
       maxRequestBytes: MAX_REQUEST_BYTES,
       perThread,
-      startTimeNs: BigInt(Date.now()) * 1_000_000n,
     });
     let points = 0;
     let requests = 0;

@@ -121,8 +121,8 @@ How it is exported:
 - A row without bins (not validated yet, or only min_exp) exports \`le="+Inf"\` 0 (and \`_count 0\`).
 - For exporters that need values (OTLP), \`visitHistograms\` (\`src/exporters/log2-histogram.ts\`)
   gives each series as an explicit-bucket point: finite upper bounds (inclusive) and per-bucket
-  counts, not cumulative, the last one above the last bound. The OTLP push does not send
-  histograms yet.
+  counts, not cumulative, the last one above the last bound; the OTLP push sends them as
+  cumulative explicit-bucket histograms (see [OTLP push](#otlp-push)).
 
 Example, from the simulator (\`/sim/rx-packet-bytes\`: the size of every received packet, 4
 interfaces, 1 worker, frozen), summed:
@@ -136,6 +136,38 @@ and with \`--per-thread\`, the worker's row:
 \`\`\`
 ${perThreadExample}
 \`\`\`
+
+## OTLP push
+
+With \`--otlp.endpoint\`, every \`--otlp.interval\` the exporter pushes the values \`/metrics\`
+serves as one OTLP export (http/protobuf or grpc), read from one snapshot:
+
+- Counters become monotonic cumulative Sums named without \`_total\` (receivers such as
+  Prometheus add it back), gauges Gauges, log2 histograms cumulative explicit-bucket Histograms
+  (the bounds above, the last bin in the open bucket, no sum). Labels become data point
+  attributes; the resource carries \`service.name\` (vpp-exporter), \`service.version\`,
+  \`host.name\`, \`vpp.instance\` (\`--instance\`) and \`--otlp.resource-attributes\`.
+- **Start time.** \`start_time_unix_nano\` of every Sum and Histogram point is where VPP's
+  cumulative values start: VPP's boot time, \`/sys/boottime\` (unix seconds, whole: VPP stores
+  its f64 in the u64 scalar), read from the same snapshot as the values, also when
+  \`--stats.exclude\` leaves \`vpp_boot_time_seconds\` out. It stays the same from export to
+  export while VPP runs, and a VPP restart moves it forward, so a consumer sees a reset with a new
+  start time, as the OTLP data model describes cumulative streams, rather than a mere drop. When
+  the segment has no boot time (no entry, or 0 before VPP's stats collector first ran), the start
+  is the time the exporter first mapped this stats segment: a VPP restart (a new segment) moves
+  it, a remap of the same segment does not. A start after the export's own time (VPP's clock
+  ahead of the exporter's) is sent as the export's time. Gauges carry no start time (it is
+  optional for them).
+- Counters that VPP's \`clear\` commands zero while VPP runs restart from 0 under the same start
+  time: consumers that treat a decrease as a reset (Prometheus) count them right.
+- An export, retries included, may take the interval (at most 30 s); an interval that comes while
+  the last export still runs is skipped. Retried are HTTP 429/502/503/504, connection failures,
+  gRPC UNAVAILABLE (and RESOURCE_EXHAUSTED with a RetryInfo), after the receiver's Retry-After /
+  RetryInfo or a backoff of 1 s x1.5 up to 5 s, at most 5 times, never past the budget. A failed
+  export is dropped, not queued: the values are cumulative and the next export carries them, so
+  memory stays bounded however long the collector is down
+  (\`test/exporters/otlp-collector-down.test.ts\`, RELIABILITY F.25).
+- Requests are at most 4 MiB, cut between data points (a family may span requests).
 
 ## VPP families
 
@@ -177,8 +209,21 @@ out += `
 |---|---|---|
 `;
 const self = new SelfMetrics({ counters: { retries: 0, reconnects: 0, reindexes: 0, failures: 0 } }, 'stats');
+const listed = new Set();
 for (const m of await self.text.getMetricsAsJSON()) {
   if (!m.name.startsWith('vpp_')) continue;
+  listed.add(m.name);
+  out += `| \`${m.name}\` | ${m.type} | ${esc(m.help)} |\n`;
+}
+out += `
+With \`--otlp.endpoint\`, the OTLP push's counters:
+
+| metric | type | help |
+|---|---|---|
+`;
+self.observeOtlp({ exports: 0, failedExports: 0, requests: 0, retries: 0, dataPoints: 0, rejectedDataPoints: 0, skippedExports: 0 });
+for (const m of await self.text.getMetricsAsJSON()) {
+  if (!m.name.startsWith('vpp_') || listed.has(m.name)) continue;
   out += `| \`${m.name}\` | ${m.type} | ${esc(m.help)} |\n`;
 }
 out += `

@@ -62,7 +62,7 @@ export const OPTIONS = {
   'spool.dir': { kind: 'path', default: undefined, help: 'directory of the durable event spool' },
   'otlp.endpoint': { kind: 'string', default: undefined, help: 'OTLP collector endpoint' },
   'otlp.protocol': { kind: 'enum', default: 'http/protobuf', values: ['http/protobuf', 'grpc'], help: 'OTLP protocol' },
-  'otlp.interval': { kind: 'duration-ms', default: 15000, min: 1000, help: 'OTLP push interval (ms, or 15s/1m)' },
+  'otlp.interval': { kind: 'duration-ms', default: 15000, min: 50, help: 'OTLP push interval (ms, or 15s/1m); also the time an export may take, retries included (at most 30 s)' },
   'otlp.headers': { kind: 'key-values', default: {}, help: 'OTLP request headers, k=v,k2=v2' },
   'otlp.resource-attributes': { kind: 'key-values', default: {}, help: 'extra OTLP resource attributes, k=v,k2=v2' },
   'instance': { kind: 'string', default: undefined, help: 'name of this VPP instance in events and OTLP (default: host name)' },

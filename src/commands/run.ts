@@ -85,6 +85,7 @@ export async function startExporter(config: Config, origin: StatsOrigin): Promis
       },
       logger('otlp'),
     );
+    self.observeOtlp(otlp.counters);
     await otlp.start();
     log.info({ endpoint, protocol: config['otlp.protocol'], intervalMs: config['otlp.interval'] }, 'OTLP push on');
   }

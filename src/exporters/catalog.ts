@@ -46,7 +46,15 @@ export interface Plan {
   slots: Uint32Array;
   families: Family[];
   unexported: { path: string; reason: string }[];
+  /**
+   * The entry (index into slots) of /sys/boottime, VPP's start in unix seconds, or -1: the start
+   * of every cumulative series. Snapshotted even when --stats.exclude leaves its family out.
+   */
+  bootTimeK: number;
 }
+
+/** VPP's start time (unix seconds, whole: VPP stores the f64 in the u64 scalar, truncated). */
+export const BOOT_TIME = '/sys/boottime';
 
 /** Names that the plan needs: read once per epoch. */
 export const NAME_VECTORS = ['/if/names', '/sys/node/names'] as const;
@@ -105,7 +113,7 @@ const SYS_SCALARS: Record<string, [string, string]> = {
   '/sys/input_rate': ['vpp_input_rate', 'Packets per second received by input nodes'],
   '/sys/num_worker_threads': ['vpp_worker_threads', 'Number of VPP worker threads'],
   '/sys/heartbeat': ['vpp_heartbeat', "Runs of VPP's stats collector; stops moving when VPP hangs"],
-  '/sys/boottime': ['vpp_boot_time_seconds', 'Unix time VPP started'],
+  [BOOT_TIME]: ['vpp_boot_time_seconds', 'Unix time VPP started'],
   '/sys/last_stats_clear': ['vpp_last_stats_clear_seconds', "Unix time of the last 'clear runtime' (0: never)"],
   '/sys/last_update': ['vpp_last_update', "VPP's /sys/last_update scalar"],
 };
@@ -319,11 +327,14 @@ export function buildPlan(input: PlanInput): Plan {
     unexported.push({ path: p, reason: `type ${e.type} has no metric mapping` });
   }
   dropClashingHistograms(families, unexported);
+  const bootTime = index.get(BOOT_TIME);
+  const bootTimeK = bootTime?.type === StatType.SCALAR_INDEX ? kOf(bootTime) : -1;
   return {
     epoch: index.epoch,
     slots: Uint32Array.from(slots),
     families: [...families.values()].map((f) => f.build()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     unexported,
+    bootTimeK,
   };
 }
 

@@ -15,7 +15,8 @@
  * families (VPP log2 histograms: each row is [min_exp, bins...]) become cumulative explicit-bucket
  * Histograms: bound 2^(min_exp + j + 1) - 1 for bin j, the last bin and any bin past 2^64 in the
  * open bucket, count = all bins, no sum (log2 bins do not give it). Sums and histograms carry the
- * pusher's start time.
+ * input's start time (VPP's boot time: the start of every cumulative value in the segment), never
+ * later than the export's time; gauges carry none (it is optional for them).
  */
 import type { Family, MetricType, Plan } from './catalog.js';
 import { rowsOf } from './exposition.js';
@@ -23,11 +24,13 @@ import { parseLabelBody } from './names.js';
 import { finiteBins, HISTOGRAM_MAX_EXP, minExpAt } from './log2-histogram.js';
 import type { SnapshotView } from '../stats/index.js';
 
-/** What the encoder needs from one collection: the plan, its snapshot and the thread count. */
+/** What the encoder needs from one collection: the plan, its snapshot, the thread count and start. */
 export interface EncodeInput {
   plan: Plan;
   view: SnapshotView;
   threads: number;
+  /** start_time_unix_nano of the cumulative sums and histograms (StatsSource: VPP's boot time). */
+  startTimeNs: bigint;
 }
 
 export interface EncoderOptions {
@@ -36,8 +39,6 @@ export interface EncoderOptions {
   scopeVersion: string;
   maxRequestBytes: number;
   perThread: boolean;
-  /** start_time_unix_nano of cumulative sums. */
-  startTimeNs: bigint;
 }
 
 /** A gauge family given as values (the few families not read from the stats snapshot). */
@@ -290,6 +291,14 @@ function columnAttrId(pe: PlanEncoding, fe: FamilyEncoding, label: string, c: nu
 const CONST_ZERO = -1;
 const CONST_ONE = -2;
 
+/** An export's time_unix_nano and start_time_unix_nano, as u32 halves (little-endian fixed64). */
+interface PointTimes {
+  timeLo: number;
+  timeHi: number;
+  startLo: number;
+  startHi: number;
+}
+
 /** A family's run of points inside one request. */
 interface Segment {
   /** Family index in the plan, or -1 for vpp_up. */
@@ -310,8 +319,6 @@ export class OtlpRequestEncoder {
   private readonly scope: Uint8Array;
   private readonly buf: Uint8Array;
   private readonly dv: DataView;
-  private readonly startLo: number;
-  private readonly startHi: number;
   // The export's points, in order: attribute id, second attribute id (thread) or -1, value slot
   // (word index into the snapshot's values, or CONST_*; a histogram's row), family index (-1:
   // vpp_up), and for histograms the row's length in words.
@@ -330,8 +337,6 @@ export class OtlpRequestEncoder {
     if (opts.maxRequestBytes < 1024) throw new RangeError('maxRequestBytes must be at least 1024');
     this.buf = new Uint8Array(opts.maxRequestBytes);
     this.dv = new DataView(this.buf.buffer);
-    this.startLo = Number(opts.startTimeNs & 0xffffffffn);
-    this.startHi = Number(opts.startTimeNs >> 32n);
   }
 
   private ensurePoints(n: number): void {
@@ -360,8 +365,12 @@ export class OtlpRequestEncoder {
     const parts = this.cut(n, pe, u32);
     const timeLo = Number(timeNs & 0xffffffffn);
     const timeHi = Number(timeNs >> 32n);
+    // A start after the point's time would make an interval the data model has no meaning for
+    // (a boot time ahead of this host's clock): the interval then starts and ends now.
+    const startNs = input && input.startTimeNs < timeNs ? input.startTimeNs : timeNs;
+    const times: PointTimes = { timeLo, timeHi, startLo: Number(startNs & 0xffffffffn), startHi: Number(startNs >> 32n) };
     for (const segs of parts) {
-      const len = this.write(segs, pe, u32, timeLo, timeHi);
+      const len = this.write(segs, pe, u32, times);
       let points = 0;
       for (const s of segs) points += s.to - s.from;
       yield { body: this.buf.subarray(0, len), points };
@@ -543,7 +552,8 @@ export class OtlpRequestEncoder {
   }
 
   /** Writes one request into the buffer; returns its length. */
-  private write(segs: Segment[], pe: PlanEncoding | undefined, u32: Uint32Array, timeLo: number, timeHi: number): number {
+  private write(segs: Segment[], pe: PlanEncoding | undefined, u32: Uint32Array, times: PointTimes): number {
+    const { timeLo, timeHi, startLo, startHi } = times;
     const buf = this.buf;
     const dv = this.dv;
     const arena = pe ? pe.attrs.arena : new Uint8Array(0);
@@ -589,7 +599,7 @@ export class OtlpRequestEncoder {
       buf[at++] = metricTagOf(kind);
       varint(s.pointBytes + trailer.length);
       if (kind === PointKind.Histogram) {
-        at = this.writeHistogramPoints(s, pe!, u32, at, timeLo, timeHi);
+        at = this.writeHistogramPoints(s, pe!, u32, at, times);
         bytes(trailer);
         return;
       }
@@ -610,8 +620,8 @@ export class OtlpRequestEncoder {
         }
         if (sum) {
           buf[at] = T_START_TIME;
-          dv.setUint32(at + 1, this.startLo, true);
-          dv.setUint32(at + 5, this.startHi, true);
+          dv.setUint32(at + 1, startLo, true);
+          dv.setUint32(at + 5, startHi, true);
           at += 9;
         }
         buf[at] = T_TIME;
@@ -645,7 +655,8 @@ export class OtlpRequestEncoder {
    * Writes a segment of histogram points at `at`; returns the new end. Counts add up modulo
    * 2^64, as u64 words do (the exposition renderers sum them the same way).
    */
-  private writeHistogramPoints(s: Segment, pe: PlanEncoding, u32: Uint32Array, at: number, timeLo: number, timeHi: number): number {
+  private writeHistogramPoints(s: Segment, pe: PlanEncoding, u32: Uint32Array, at: number, times: PointTimes): number {
+    const { timeLo, timeHi, startLo, startHi } = times;
     const buf = this.buf;
     const dv = this.dv;
     const { arena, off, len: attrLen } = pe.attrs;
@@ -674,7 +685,7 @@ export class OtlpRequestEncoder {
       copy(this.pAttr[p]);
       copy(this.pAttr2[p]);
       buf[at++] = T_START_TIME;
-      fixed64(this.startLo, this.startHi);
+      fixed64(startLo, startHi);
       buf[at++] = T_TIME;
       fixed64(timeLo, timeHi);
       // count: every bin, summed with carries (lo stays below 2^32, hi wraps).

@@ -6,7 +6,8 @@
  * OpenTelemetry exporters' retry policy). A failed export is dropped, not queued: values are
  * cumulative and the next export carries them, so memory stays bounded (one request buffer, one
  * snapshot) however long the collector is down. An export that is still running when the next
- * interval comes makes that interval skip.
+ * interval comes makes that interval skip. Cumulative values start at VPP's boot time
+ * (Collected.startTimeNs), so a VPP restart shows as a reset with a new start time.
  */
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,7 +58,7 @@ export class OtlpPusher {
   private readonly encoder: OtlpRequestEncoder;
   private readonly transport: OtlpTransport;
   private readonly intervalMs: number;
-  /** Budget of one export, retries included. */
+  /** Budget of one export, retries included: the interval, at most 30 s. */
   private readonly timeoutMs: number;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -85,10 +86,9 @@ export class OtlpPusher {
       scopeVersion: VERSION,
       maxRequestBytes: opts.maxRequestBytes ?? MAX_REQUEST_BYTES,
       perThread: opts.perThread,
-      startTimeNs: BigInt(Date.now()) * 1_000_000n,
     });
     this.gaugeFamilies = opts.gaugeFamilies;
-    this.timeoutMs = Math.max(1000, Math.min(opts.intervalMs, 30_000));
+    this.timeoutMs = Math.min(opts.intervalMs, 30_000);
     this.intervalMs = opts.intervalMs;
   }
 

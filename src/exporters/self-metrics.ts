@@ -1,10 +1,11 @@
 /**
  * The exporter's own metrics (prom-client), merged into every /metrics answer after the VPP
  * families: vpp_up, vpp_stats_epoch, scrape and collector durations, retries, reconnects, build
- * info, and the Node.js process metrics.
+ * info, the OTLP push's counters when it runs, and the Node.js process metrics.
  */
 import client from 'prom-client';
 import type { StatsClient } from '../stats/index.js';
+import type { OtlpCounters } from './otlp.js';
 import { PerRegistryCounter, PerRegistryGauge } from './registries.js';
 
 export const VERSION = '0.1.0';
@@ -22,9 +23,12 @@ export class SelfMetrics {
   readonly unexported: PerRegistryGauge;
   readonly scrapesRejected: PerRegistryCounter;
 
+  private readonly registries: client.Registry[];
+
   constructor(stats: StatsClient, socketLabel: string) {
     this.openMetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
     const registries: client.Registry[] = [this.text, this.openMetrics as unknown as client.Registry];
+    this.registries = registries;
     const gauge = <T extends string>(config: Omit<client.GaugeConfiguration<T>, 'registers'>): PerRegistryGauge<T> => new PerRegistryGauge(registries, config);
     this.up = gauge({ name: 'vpp_up', help: "1 when VPP's stats segment was read in this scrape, else 0." });
     this.epoch = gauge({ name: 'vpp_stats_epoch', help: "Epoch of VPP's stats directory (moves on every structural change)." });
@@ -74,4 +78,31 @@ export class SelfMetrics {
       client.collectDefaultMetrics({ register: r });
     }
   }
+
+  /** Serves the OTLP pusher's counters (read at each scrape) as vpp_exporter_otlp_* counters. */
+  observeOtlp(counters: Readonly<OtlpCounters>): void {
+    for (const [key, name, help] of OTLP_COUNTERS) {
+      for (const r of this.registries) {
+        new client.Counter({
+          name,
+          help,
+          registers: [r],
+          collect() {
+            this.reset();
+            this.inc(counters[key]);
+          },
+        });
+      }
+    }
+  }
 }
+
+const OTLP_COUNTERS: readonly (readonly [keyof OtlpCounters, string, string])[] = [
+  ['exports', 'vpp_exporter_otlp_exports_total', 'OTLP exports started (one per interval, unless the previous one still runs).'],
+  ['failedExports', 'vpp_exporter_otlp_failed_exports_total', 'OTLP exports that did not deliver every request (dropped: the next export carries the values).'],
+  ['requests', 'vpp_exporter_otlp_requests_total', 'OTLP requests sent, retries not counted.'],
+  ['retries', 'vpp_exporter_otlp_retries_total', 'OTLP requests sent again after a transient failure (429, 502, 503, 504, UNAVAILABLE, no connection).'],
+  ['dataPoints', 'vpp_exporter_otlp_data_points_total', 'Data points the OTLP receiver accepted.'],
+  ['rejectedDataPoints', 'vpp_exporter_otlp_rejected_data_points_total', 'Data points the OTLP receiver said it rejected (partial success).'],
+  ['skippedExports', 'vpp_exporter_otlp_skipped_exports_total', 'OTLP intervals skipped because the previous export was still running.'],
+];

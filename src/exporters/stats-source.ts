@@ -17,6 +17,12 @@ export interface Collected {
   view: SnapshotView;
   /** Real threads (main + workers). */
   threads: number;
+  /**
+   * Where VPP's cumulative values start (ns since the epoch): VPP's boot time (/sys/boottime) from
+   * this snapshot, or, when the segment has none (0 or no entry), the time this process first
+   * mapped the segment. Fixed while VPP runs; a restart moves it forward.
+   */
+  startTimeNs: bigint;
   /** Done with the view: its buffer may be reused (Snapshot.release). */
   release(): void;
 }
@@ -65,7 +71,13 @@ export class StatsSource {
         snap.release();
         continue;
       }
-      return { plan: this.plan, view: snap.view, threads: threadCount(snap.index, snap.view, snap.slots), release: () => snap.release() };
+      return {
+        plan: this.plan,
+        view: snap.view,
+        threads: threadCount(snap.index, snap.view, snap.slots),
+        startTimeNs: seriesStartNs(this.plan, snap.view, snap.segmentSince),
+        release: () => snap.release(),
+      };
     }
     return undefined;
   }
@@ -76,4 +88,10 @@ function threadCount(index: DirectoryIndex, view: SnapshotView, slots: Uint32Arr
   const k = e ? slots.indexOf(e.index) : -1;
   if (k >= 0 && view.status(k) === 0) return Number(view.values[view.firstValueIndex(k)]) + 1;
   return 1;
+}
+
+function seriesStartNs(plan: Plan, view: SnapshotView, segmentSince: number): bigint {
+  const k = plan.bootTimeK;
+  const bootSeconds = k >= 0 && view.status(k) === 0 ? view.values[view.firstValueIndex(k)] : 0n;
+  return bootSeconds > 0n ? bootSeconds * 1_000_000_000n : BigInt(segmentSince) * 1_000_000n;
 }

@@ -68,6 +68,8 @@ export interface Snapshot {
   view: SnapshotView;
   /** Directory slots in the order of the view's entries. */
   slots: Uint32Array;
+  /** When this client first mapped the segment the snapshot was read from (ms since the epoch). */
+  segmentSince: number;
   /**
    * Hands the value buffer back for the next snapshot to fill. Call it when done with the view,
    * and never use the view afterwards; a snapshot never released is simply garbage collected.
@@ -88,6 +90,11 @@ export class StatsClient extends EventEmitter {
   private index: DirectoryIndex | undefined;
   private socketInode = 0;
   private segmentInode = 0;
+  /**
+   * When the current segment was first mapped (ms since the epoch): a remap of the same segment
+   * (same memfd inode, e.g. after a frozen heartbeat) keeps it, a new segment (VPP restarted) moves it.
+   */
+  private segmentSince = 0;
   private lastProbe = 0;
   private probing = false;
   private connecting: Promise<boolean> | undefined;
@@ -148,6 +155,7 @@ export class StatsClient extends EventEmitter {
         return false;
       }
       this.seg = seg;
+      if (seg.inode !== this.segmentInode || this.segmentSince === 0) this.segmentSince = Date.now();
       this.segmentInode = seg.inode;
       this.lastProbe = Date.now();
       this.index = undefined;
@@ -289,7 +297,7 @@ export class StatsClient extends EventEmitter {
             released = true;
             if (!this.spare || this.spare.byteLength < buffer.byteLength) this.spare = buffer;
           };
-          return { index, view, slots, release };
+          return { index, view, slots, segmentSince: this.segmentSince, release };
         } catch (e) {
           if (into) this.spare = into;
           if (isStatsError(e, 'STALE') && attempt < STALE_RETRIES) {

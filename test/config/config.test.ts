@@ -35,7 +35,7 @@ for (const [flags, message] of [
   [{ 'otlp.protocol': 'udp' }, /not one of/],
   [{ 'stats.include': '(' }, /not a valid regex/],
   [{ 'otlp.headers': 'novalue' }, /not key=value/],
-  [{ 'otlp.interval': '10' }, /below the minimum 1000/],
+  [{ 'otlp.interval': '10' }, /below the minimum 50/],
 ] as const) {
   test(`bad value ${JSON.stringify(flags)} is a ConfigError`, () => {
     assert.throws(() => loadConfig(flags, {}), (e: unknown) => e instanceof ConfigError && message.test(e.message));

@@ -59,9 +59,12 @@ const baseOptions = (o: Partial<EncoderOptions>): EncoderOptions => ({
   scopeVersion: '9.9.9',
   maxRequestBytes: 4 * 1024 * 1024,
   perThread: false,
-  startTimeNs: 1_700_000_000_000_000_000n,
   ...o,
 });
+
+/** The start time the hand-made inputs below carry, and a time after it. */
+const START_NS = 1_700_000_000_000_000_000n;
+const TIME_NS = 1_800_000_000_000_000_009n;
 
 for (const perThread of [false, true]) {
   for (const maxRequestBytes of [4 * 1024 * 1024, 4096]) {
@@ -85,6 +88,9 @@ for (const perThread of [false, true]) {
           decoded.push(d);
         }
         const truth = truthOf(c, perThread);
+        // The start of every cumulative series is the simulated VPP's boot time (whole seconds).
+        const bootNs = BigInt(sim.truth().get('/sys/boottime') as bigint) * 1_000_000_000n;
+        assert.equal(c.startTimeNs, bootNs);
         c.release();
         const got = samplesOf(decoded);
         assert.equal(got.get('vpp_up{}'), 1);
@@ -106,7 +112,10 @@ for (const perThread of [false, true]) {
               assert.equal(m.temporality, 2, `${m.name} is cumulative`);
               assert.equal(m.monotonic, true);
               assert.ok(!m.name.endsWith('_total'), m.name);
-              for (const p of m.points) assert.equal(p.startTimeUnixNano, 1_700_000_000_000_000_000n);
+              for (const p of m.points) assert.equal(p.startTimeUnixNano, bootNs, m.name);
+            } else {
+              // Optional for gauges (data model: "Gauge"); none is sent.
+              for (const p of m.points) assert.equal(p.startTimeUnixNano, undefined, m.name);
             }
           }
         }
@@ -195,9 +204,9 @@ test('u64 values go out exactly as as_int, and as as_double past 2^63; without a
     noThreadLabel: true,
     extraRow: false,
   });
-  const plan: Plan = { epoch: 7, slots: Uint32Array.of(0, 1), families: [family('vpp_a_total', 0), family('vpp_b_total', 1)], unexported: [] };
+  const plan: Plan = { epoch: 7, slots: Uint32Array.of(0, 1), families: [family('vpp_a_total', 0), family('vpp_b_total', 1)], unexported: [], bootTimeK: -1 };
   const enc = new OtlpRequestEncoder(baseOptions({}));
-  const [req] = [...enc.requests({ plan, view, threads: 1 }, 5n)].map((r) => decodeMetricsRequest(r.body.slice()));
+  const [req] = [...enc.requests({ plan, view, threads: 1, startTimeNs: 4n }, 5n)].map((r) => decodeMetricsRequest(r.body.slice()));
   const a = req.metrics.find((m) => m.name === 'vpp_a')!;
   assert.deepEqual(a.points[0].attributes, { x: 'a"b' });
   assert.equal(a.points[0].valueField, 'as_int');
@@ -205,6 +214,11 @@ test('u64 values go out exactly as as_int, and as as_double past 2^63; without a
   const b = req.metrics.find((m) => m.name === 'vpp_b')!;
   assert.equal(b.points[0].valueField, 'as_double');
   assert.equal(b.points[0].value, 2 ** 63 + 4096); // doubles are 2048 apart here: exact
+  assert.deepEqual([a.points[0].startTimeUnixNano, a.points[0].timeUnixNano], [4n, 5n]);
+
+  // A start after the export's time (VPP's clock ahead of ours) is sent as the export's time.
+  const [ahead] = [...enc.requests({ plan, view, threads: 1, startTimeNs: 6n }, 5n)].map((r) => decodeMetricsRequest(r.body.slice()));
+  for (const m of ahead.metrics.filter((x) => x.kind === 'sum')) assert.equal(m.points[0].startTimeUnixNano, 5n, m.name);
 
   const down = [...enc.requests(undefined, 5n)].map((r) => decodeMetricsRequest(r.body.slice()));
   assert.equal(down.length, 1);
@@ -215,7 +229,7 @@ test('u64 values go out exactly as as_int, and as as_double past 2^63; without a
 });
 
 /** A hand-made snapshot of one log2 histogram entry with the given rows ([min_exp, bins...]). */
-function histogramInput(rows: bigint[][]): { plan: Plan; view: SnapshotView; threads: number } {
+function histogramInput(rows: bigint[][]): { plan: Plan; view: SnapshotView; threads: number; startTimeNs: bigint } {
   const values = BigUint64Array.from([...rows.map((r) => BigInt(r.length)), ...rows.flat()]);
   const layout = Uint32Array.from([0, 7, 0, rows.length, 1]);
   const view = new SnapshotView({ epoch: 3, values, layout, names: [] } as unknown as NativeSnapshot);
@@ -232,21 +246,21 @@ function histogramInput(rows: bigint[][]): { plan: Plan; view: SnapshotView; thr
     noThreadLabel: false,
     extraRow: false,
   };
-  return { plan: { epoch: 3, slots: Uint32Array.of(0), families: [family], unexported: [] }, view, threads: rows.length };
+  return { plan: { epoch: 3, slots: Uint32Array.of(0), families: [family], unexported: [], bootTimeK: -1 }, view, threads: rows.length, startTimeNs: START_NS };
 }
 
 test('log2 histogram rows become cumulative explicit-bucket histogram points (bounds 2^e - 1, last bin open, no sum)', () => {
   const summed = histogramInput([[3n, 5n, 0n, 7n, 2n]]);
   const enc = new OtlpRequestEncoder(baseOptions({}));
-  const [req] = [...enc.requests(summed, 9n)].map((r) => decodeMetricsRequest(r.body.slice()));
+  const [req] = [...enc.requests(summed, TIME_NS)].map((r) => decodeMetricsRequest(r.body.slice()));
   const h = req.metrics.find((m) => m.name === 'vpp_sizes')!;
   assert.equal(h.kind, 'histogram');
   assert.equal(h.temporality, 2);
   assert.equal(h.histogramPoints.length, 1);
   const p = h.histogramPoints[0];
   assert.deepEqual(p.attributes, {});
-  assert.equal(p.startTimeUnixNano, 1_700_000_000_000_000_000n);
-  assert.equal(p.timeUnixNano, 9n);
+  assert.equal(p.startTimeUnixNano, START_NS);
+  assert.equal(p.timeUnixNano, TIME_NS);
   assert.deepEqual(p.explicitBounds, [15, 31, 63]);
   assert.deepEqual(p.bucketCounts, [5n, 0n, 7n, 2n]);
   assert.equal(p.count, 14n);
@@ -257,7 +271,7 @@ test('log2 histogram rows become cumulative explicit-bucket histogram points (bo
   const rows = [[62n, 1n, 2n, 3n, 4n], [0n], [1n, 2n ** 64n - 1n, 1n]];
   const perThread = histogramInput(rows);
   const enc2 = new OtlpRequestEncoder(baseOptions({ perThread: true }));
-  const [req2] = [...enc2.requests(perThread, 9n)].map((r) => decodeMetricsRequest(r.body.slice()));
+  const [req2] = [...enc2.requests(perThread, TIME_NS)].map((r) => decodeMetricsRequest(r.body.slice()));
   const pts = req2.metrics.find((m) => m.name === 'vpp_sizes')!.histogramPoints;
   assert.deepEqual(pts.map((x) => x.attributes), [{ thread: '0' }, { thread: '1' }, { thread: '2' }]);
   assert.deepEqual(pts[0].explicitBounds, [2 ** 63, 2 ** 64]);
@@ -275,7 +289,7 @@ test('log2 histogram rows become cumulative explicit-bucket histogram points (bo
   const enc3 = new OtlpRequestEncoder(baseOptions({ perThread: true, maxRequestBytes: 1024 }));
   const reqs: DecodedRequest[] = [];
   // Each body is decoded before the generator is resumed: the encoder reuses its buffer.
-  for (const r of enc3.requests(many, 9n)) {
+  for (const r of enc3.requests(many, TIME_NS)) {
     assert.ok(r.body.length <= 1024, `${r.body.length} bytes`);
     reqs.push(decodeMetricsRequest(r.body));
   }
