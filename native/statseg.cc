@@ -33,10 +33,14 @@ constexpr uint32_t kMaxRows = 4096;
 // memory or summing the same rows for minutes.
 constexpr uint64_t kEntryBudget = 4096;
 
-// Counter rows this long (64k simple or 32k combined counters: large interface counts) are given
-// back to the kernel after each read (Segment::DropPages): at 100k interfaces and 9 threads they
-// are about 250 MB of VPP's memory that would otherwise count in our RSS. Shorter rows stay mapped.
-constexpr uint64_t kDropRowAtLeast = 512 << 10;
+// The rows of a counter vector whose rows together hold this much (a row's bytes times the rows:
+// 10k combined counters on 9 threads, 64k simple ones on 2) are given back to the kernel after
+// each read (Segment::DropPages): at 100k interfaces and 9 threads they are about 250 MB of VPP's
+// memory that would otherwise count in our RSS. Smaller vectors stay mapped: reading them again
+// costs no page faults.
+constexpr uint64_t kDropVectorAtLeast = 1 << 20;
+// The same for the directory, read once per epoch (24 MB at 10k interfaces, mostly symlinks).
+constexpr uint64_t kDropDirectoryAtLeast = 8 << 20;
 
 // Takes `bytes` from the snapshot's copy budget; false when it would run out.
 bool Charge(uint64_t* budget, uint64_t bytes) {
@@ -290,7 +294,7 @@ Error Segment::ReadDirectoryOnce(const DirectoryOptions& opts, uint64_t epoch,
   // The directory is read once per epoch and is mostly per-interface symlinks (24 MB at 10k
   // interfaces). Small directories are left mapped: little RSS to win, and a re-read must stay
   // quick (page faults on every read make it likelier to straddle an epoch change).
-  DropPages(off, uint64_t(n) * kEntrySize, 8 << 20);
+  DropPages(off, uint64_t(n) * kEntrySize, kDropDirectoryAtLeast);
   return Error{};
 }
 
@@ -455,7 +459,7 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
         (*values)[start + r] = len;
         values->resize(at + uint64_t(len) * width);
         if (len) memcpy(values->data() + at, map_ + off, uint64_t(len) * elem);
-        DropPages(off, uint64_t(len) * elem, kDropRowAtLeast);
+        DropPages(off, uint64_t(len) * elem, kDropVectorAtLeast / nrows);
       }
     }
     return Error{};
@@ -502,7 +506,7 @@ Error Segment::CopyCounterVector(uint64_t data, uint32_t width, bool per_thread,
       memcpy(&v, src + i * 8, 8);
       dst[i] += v;
     }
-    DropPages(off, words * 8, kDropRowAtLeast);
+    DropPages(off, words * 8, kDropVectorAtLeast / nrows);
   }
   (*values)[start] = cols;
   return Error{};

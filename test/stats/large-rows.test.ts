@@ -1,8 +1,8 @@
 /**
- * Counter rows of 512 KiB and more (large interface counts) are given back to the kernel after
- * each read (native/statseg.cc DropPages), so VPP's pages stop counting in our RSS: the reader's
- * mapping keeps little resident, and values read again afterwards (the pages mapped anew) still
- * equal the simulator's truth.
+ * The rows of counter vectors of 1 MiB and more (large interface or thread counts) are given back
+ * to the kernel after each read (native/statseg.cc DropPages), so VPP's pages stop counting in our
+ * RSS: the reader's mapping keeps little resident, and values read again afterwards (the pages
+ * mapped anew) still equal the simulator's truth.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,8 +32,8 @@ function readerResidentKb(): number {
 /** The /if/ vectors, as the exporter reads them (not the per-interface symlinks). */
 const interfaceVectors: Selector = (index) => index.entries.filter((e) => e.name.startsWith('/if/')).map((e) => e.index);
 
-test('counter rows of 512 KiB and more are read, then unmapped; values read again equal the truth', { timeout: 120_000 }, async () => {
-  // 70k interfaces: a simple counter row is 560 KB, a combined one 1.1 MB; 2 threads.
+test('counter vectors of 1 MiB and more are read, then unmapped; values read again equal the truth', { timeout: 120_000 }, async () => {
+  // 70k interfaces on 2 threads: a simple counter vector holds 1.1 MB, a combined one 2.2 MB.
   const interfaces = 70_000;
   const socketPath = path.join(tmpDir(), 'stats.sock');
   const sim = createStatsSimulator({ interfaces, workers: 1, rate: 0, seed: 3, socketPath });
