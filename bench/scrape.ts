@@ -33,6 +33,9 @@ export interface ScrapeRow {
   /** What the RSS is made of (/proc/<pid>/status) and the V8 heap the exporter reports itself. */
   oursRss: RssBreakdown;
   oursV8HeapMb: number;
+  /** After steadyMs of one scrape per STEADY_INTERVAL_MS (as Prometheus scrapes), when asked for. */
+  oursSteadyRss?: RssBreakdown;
+  oursSteadyV8HeapMb?: number;
   promClientMs: number;
   govppMs: number | undefined;
   govppCpuMs: number | undefined;
@@ -158,7 +161,15 @@ async function promClientScrape(socketPath: string, reps: number): Promise<numbe
   return median(times);
 }
 
-export async function benchScrape(interfaces: number, threads: number, reps: number, withPromClient: boolean): Promise<ScrapeRow> {
+/** The steady-state RSS is taken at Prometheus' usual pace. */
+const STEADY_INTERVAL_MS = 15_000;
+
+/**
+ * `steadyMs` > 0 also measures our RSS after that long at one scrape per 15 s: the figures right
+ * after `reps` back-to-back scrapes catch V8's heap before its memory reducer has run (10k x 9:
+ * 140 MB then, 115-135 MB after 45-60 s in a probe).
+ */
+export async function benchScrape(interfaces: number, threads: number, reps: number, withPromClient: boolean, steadyMs = 0): Promise<ScrapeRow> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scrape-'));
   const socketPath = path.join(dir, 'stats.sock');
   const sim = createStatsSimulator({ interfaces, workers: threads - 1, rate: 0, seed: 1, socketPath });
@@ -184,6 +195,14 @@ export async function benchScrape(interfaces: number, threads: number, reps: num
       g = await timeScrapes(gurl, govpp.pid!, reps);
     }
     const promClientMs = withPromClient ? await promClientScrape(socketPath, Math.max(3, Math.floor(reps / 3))) : NaN;
+    let steady: { rss: RssBreakdown; heapMb: number } | undefined;
+    if (steadyMs > 0) {
+      for (let t = 0; t < steadyMs; t += STEADY_INTERVAL_MS) {
+        await sleep(STEADY_INTERVAL_MS);
+        await curlScrapes(oursUrl, 1);
+      }
+      steady = { rss: procRss(ours.pid!), heapMb: await v8HeapMb(oursUrl) };
+    }
     const floorOut = execFileSync(path.join(REPO, 'build/native/statseg_format_floor'), [String(o.series), String(reps)], { encoding: 'utf8' });
     const floorNs = Number(/format_ns_per_series ([\d.]+)/.exec(floorOut)![1]);
     return {
@@ -196,6 +215,8 @@ export async function benchScrape(interfaces: number, threads: number, reps: num
       oursRssMb: o.rss.rss,
       oursRss: o.rss,
       oursV8HeapMb,
+      oursSteadyRss: steady?.rss,
+      oursSteadyV8HeapMb: steady?.heapMb,
       promClientMs,
       govppMs: g?.ms,
       govppCpuMs: g?.cpuMs,
@@ -223,12 +244,12 @@ export function scrapeTable(rows: ScrapeRow[]): string {
     s += `| ${r.interfaces} x ${r.threads} | ${r.series} | ${mb(r.bytes)} | ${fmtMs(r.oursMs)} | ${fmtMs(r.oursCpuMs)} | ${r.oursRssMb.toFixed(0)} MB | ${fmtMs(r.floorMs)} | ${(r.oursMs / r.floorMs).toFixed(1)}x | ${pc} | ${pcRatio} | ${gv} | ${r.govppCpuMs === undefined ? '-' : fmtMs(r.govppCpuMs)} | ${r.govppRssMb === undefined ? '-' : `${r.govppRssMb.toFixed(0)} MB`} | ${r.govppMs === undefined ? '-' : `${(r.govppMs / r.oursMs).toFixed(1)}x`} |\n`;
   }
   s +=
-    '\nRSS breakdown after the scrapes (/proc/<pid>/status; shmem = pages of the stats segment the process touched, VPP\'s memory counted again):\n\n' +
-    '| interfaces x threads | ours: RSS | anon | file | shmem | V8 heap (committed, in anon) | GoVPP: RSS | anon | file | shmem |\n' +
-    '|---|---|---|---|---|---|---|---|---|---|\n';
+    '\nRSS breakdown after the scrapes (/proc/<pid>/status; shmem = pages of the stats segment the process touched, VPP\'s memory counted again); "steady": ours after 60 s more at one scrape per 15 s (10k rows only):\n\n' +
+    '| interfaces x threads | ours: RSS | anon | file | shmem | V8 heap (committed, in anon) | ours, steady: RSS | V8 heap | GoVPP: RSS | anon | file | shmem |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|\n';
   const m = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '-' : `${x.toFixed(0)} MB`);
   for (const r of rows) {
-    s += `| ${r.interfaces} x ${r.threads} | ${m(r.oursRss.rss)} | ${m(r.oursRss.anon)} | ${m(r.oursRss.file)} | ${m(r.oursRss.shmem)} | ${m(r.oursV8HeapMb)} | ${m(r.govppRss?.rss)} | ${m(r.govppRss?.anon)} | ${m(r.govppRss?.file)} | ${m(r.govppRss?.shmem)} |\n`;
+    s += `| ${r.interfaces} x ${r.threads} | ${m(r.oursRss.rss)} | ${m(r.oursRss.anon)} | ${m(r.oursRss.file)} | ${m(r.oursRss.shmem)} | ${m(r.oursV8HeapMb)} | ${m(r.oursSteadyRss?.rss)} | ${m(r.oursSteadyV8HeapMb)} | ${m(r.govppRss?.rss)} | ${m(r.govppRss?.anon)} | ${m(r.govppRss?.file)} | ${m(r.govppRss?.shmem)} |\n`;
   }
   return s;
 }

@@ -68,6 +68,7 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
                            StaticMethod("probeSocketAsync", &StatSegment::ProbeSocketAsync),
                            InstanceMethod("header", &StatSegment::Header),
                            InstanceMethod("directory", &StatSegment::Directory),
+                           InstanceMethod("releaseDirectoryPages", &StatSegment::ReleaseDirectoryPages),
                            InstanceMethod("snapshot", &StatSegment::Snapshot),
                            InstanceMethod("close", &StatSegment::Close),
                            InstanceAccessor("size", &StatSegment::Size, nullptr),
@@ -206,6 +207,12 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
     return o;
   }
 
+  // Never throws: it runs from a timer, possibly after the segment was closed (then a no-op).
+  Napi::Value ReleaseDirectoryPages(const Napi::CallbackInfo& info) {
+    if (seg_ && !seg_->closed()) seg_->ReleaseDirectoryPages();
+    return info.Env().Undefined();
+  }
+
   Napi::Value Directory(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Check(env)) return env.Undefined();
@@ -220,6 +227,7 @@ class StatSegment : public Napi::ObjectWrap<StatSegment> {
         }
       }
       opts.include_empty = o.Get("includeEmpty").ToBoolean();
+      opts.keep_pages = o.Get("keepPages").ToBoolean();
     }
     statseg::Directory dir;
     statseg::Error err = seg_->ReadDirectory(opts, &dir);

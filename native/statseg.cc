@@ -294,8 +294,23 @@ Error Segment::ReadDirectoryOnce(const DirectoryOptions& opts, uint64_t epoch,
   // The directory is read once per epoch and is mostly per-interface symlinks (24 MB at 10k
   // interfaces). Small directories are left mapped: little RSS to win, and a re-read must stay
   // quick (page faults on every read make it likelier to straddle an epoch change).
-  DropPages(off, uint64_t(n) * kEntrySize, kDropDirectoryAtLeast);
+  const uint64_t len = uint64_t(n) * kEntrySize;
+  // A range kept from an earlier read goes now unless it is this one (the vector may have moved).
+  if (kept_dir_len_ != 0 && (kept_dir_off_ != off || kept_dir_len_ != len)) ReleaseDirectoryPages();
+  if (opts.keep_pages) {
+    kept_dir_off_ = off;
+    kept_dir_len_ = len;
+  } else {
+    kept_dir_len_ = 0;
+    DropPages(off, len, kDropDirectoryAtLeast);
+  }
   return Error{};
+}
+
+void Segment::ReleaseDirectoryPages() const {
+  if (map_ == nullptr || kept_dir_len_ == 0) return;
+  DropPages(kept_dir_off_, kept_dir_len_, kDropDirectoryAtLeast);
+  kept_dir_len_ = 0;
 }
 
 void Segment::DropPages(uint64_t off, uint64_t len, uint64_t at_least) const {

@@ -85,6 +85,9 @@ struct DirectoryOptions {
   // exporter takes interface and node names from the name vectors instead).
   std::vector<std::string> skip_symlink_prefixes;
   bool include_empty = false;
+  // Leave the directory's pages mapped after the read (ReleaseDirectoryPages gives them back
+  // later), so that a re-read soon after, while interfaces come and go, does not fault them in.
+  bool keep_pages = false;
 };
 
 struct Directory {
@@ -161,6 +164,9 @@ class Segment {
                      Snapshot* out) const;
   // Gives a snapshot's value vector back once copied out, so the next snapshot reuses its memory.
   void ReturnScratch(std::vector<uint64_t>&& values) const;
+  // Gives back the pages of the last directory read made with keep_pages (when that directory
+  // was large enough to be worth it); nothing when there is none.
+  void ReleaseDirectoryPages() const;
 
  private:
   Segment(const uint8_t* map, size_t size, int fd, bool owns_map, uint64_t inode)
@@ -195,6 +201,9 @@ class Segment {
   const uint8_t* map_;
   size_t size_;
   mutable std::vector<uint64_t> scratch_;
+  // The directory range a keep_pages read left mapped (len 0: none).
+  mutable uint64_t kept_dir_off_ = 0;
+  mutable uint64_t kept_dir_len_ = 0;
   int fd_;
   bool owns_map_;
   uint64_t inode_;

@@ -2,7 +2,9 @@
  * The rows of counter vectors of 1 MiB and more (large interface or thread counts) are given back
  * to the kernel after each read (native/statseg.cc DropPages), so VPP's pages stop counting in our
  * RSS: the reader's mapping keeps little resident, and values read again afterwards (the pages
- * mapped anew) still equal the simulator's truth.
+ * mapped anew) still equal the simulator's truth. A large directory is kept mapped for a while
+ * after a re-index (the next one, while interfaces come and go, needs no page faults) and then
+ * given back.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +59,40 @@ test('counter vectors of 1 MiB and more are read, then unmapped; values read aga
       // the pages at the rows' unaligned ends do.
       const residentKb = readerResidentKb();
       assert.ok(residentKb < 8 * 1024, `reader mapping resident after round ${round}: ${residentKb} kB`);
+    }
+  } finally {
+    client.close();
+    await sim.stop();
+  }
+});
+
+test('a large directory is given back after a re-index at rest, kept mapped while interfaces come and go, then given back', { timeout: 120_000 }, async () => {
+  // 10k interfaces: a 175k-entry directory of 144-byte entries, 25 MB, mostly symlinks.
+  const socketPath = path.join(tmpDir(), 'stats.sock');
+  const sim = createStatsSimulator({ interfaces: 10_000, workers: 0, rate: 0, seed: 4, socketPath });
+  const keptMs = 2000;
+  const client = new StatsClient({ socketPath, heartbeatTimeoutMs: 0, probeIntervalMs: 0, skipSymlinkPrefixes: ['/interfaces/', '/nodes/'], directoryPagesKeptMs: keptMs });
+  try {
+    assert.ok(await client.connect());
+    const index = await client.directory();
+    assert.ok(index !== undefined && index.length > 170_000, `directory of ${index?.length} entries`);
+    const atRest = readerResidentKb();
+    assert.ok(atRest < 8 * 1024, `the first re-index gives the directory back at once: ${atRest} kB`);
+    // An epoch change soon after: the re-index keeps the pages mapped.
+    const created = sim.model.create({ name: 'loop-during-churn', kind: 'loopback' });
+    const again = await client.directory();
+    assert.ok(again !== undefined && again.epoch !== index.epoch);
+    const kept = readerResidentKb();
+    assert.ok(kept > 20 * 1024, `directory pages kept mapped while interfaces come and go: ${kept} kB`);
+    const snap = await client.snapshot((ix) => [ix.get('/if/names')!.index]);
+    assert.ok(snap !== undefined);
+    assert.equal((snap.view.strings(0) ?? [])[created.swIfIndex], 'loop-during-churn', 'the new epoch is read right');
+    snap.release();
+    // Given back once there has been no re-index for keptMs.
+    const deadline = Date.now() + keptMs + 10_000;
+    while (readerResidentKb() > 8 * 1024) {
+      assert.ok(Date.now() < deadline, `directory pages still mapped: ${readerResidentKb()} kB`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
     client.close();
