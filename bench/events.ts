@@ -59,17 +59,15 @@ export interface StormResult {
   kafkajsCeiling: number;
 }
 
-/** The simulator, in this process (latency: the change is timed where it is made) or in a child. */
+/** The simulator in a child process, driven over IPC. */
 interface SimSide {
-  /** In-process only. */
-  readonly handle: StatsSimulatorHandle | undefined;
   /** Sets every interface but local0 admin down (false) or up (true); resolves with how many changed. */
   wave(adminUp: boolean): Promise<number>;
   /** The sw_if_index of every port (hardware interface but local0). */
   ports(): Promise<number[]>;
   /**
    * Toggles a port's admin state; resolves with when the simulator made the change, in this
-   * process's performance.now() time (a child's clock is taken through performance.timeOrigin).
+   * process's performance.now() time (the child's clock is taken through performance.timeOrigin).
    */
   flip(sw: number): Promise<number>;
   stop(): Promise<void>;
@@ -114,17 +112,6 @@ function waveOn(model: StatsSimulatorHandle['model'], adminUp: boolean): number 
   return n;
 }
 
-async function inProcessSim(interfaces: number, apiSocketPath: string): Promise<SimSide> {
-  const h = await startStatsSimulator({ interfaces, workers: 0, rate: 0, seed: 1, apiSocketPath, flapIntervalMs: 0 });
-  return {
-    handle: h,
-    wave: (up) => Promise.resolve(waveOn(h.model, up)),
-    ports: () => Promise.resolve(portsOf(h.model)),
-    flip: (sw) => Promise.resolve(flipOn(h.model, sw) - performance.timeOrigin),
-    stop: () => h.stop(),
-  };
-}
-
 /** The simulator in a child process (this file with --sim-child), driven over IPC: like VPP, it has a CPU of its own. */
 async function childSim(interfaces: number, apiSocketPath: string): Promise<SimSide> {
   const child = fork(fileURLToPath(import.meta.url), ['--sim-child', JSON.stringify({ interfaces, apiSocketPath })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -138,7 +125,6 @@ async function childSim(interfaces: number, apiSocketPath: string): Promise<SimS
     });
   await next(); // ready
   return {
-    handle: undefined,
     async wave(adminUp) {
       const r = next();
       child.send({ type: 'wave', adminUp });
@@ -167,13 +153,12 @@ async function setup(
   compression: KafkaCompression,
   interfaces: number,
   prefix: string,
-  simIn: 'process' | 'child',
   onAccepted: (events: readonly LinkEventData[], receivedAt: readonly number[]) => void,
   onPublished: (b: PublishedBatch) => void,
 ): Promise<Setup> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpp-exporter-bench-events-'));
   const apiSocketPath = path.join(dir, 'api.sock');
-  const sim = simIn === 'process' ? await inProcessSim(interfaces, apiSocketPath) : await childSim(interfaces, apiSocketPath);
+  const sim = await childSim(interfaces, apiSocketPath);
   const vpp = createVppClient({ socketPath: apiSocketPath, clientName: 'bench-events', timeoutMs: 30_000 });
   const topics = { 'link-events': `${prefix}.link-events`, 'config-actions': `${prefix}.config-actions`, 'interface-state': `${prefix}.interface-state` };
   const pipeline = await startEventPipeline({
@@ -230,7 +215,7 @@ async function fsyncFloor(dir: string, n: number): Promise<[number, number]> {
 /** One change at a time (`rate` per second, default 200), `events` of them (default 2000). */
 export async function benchEventLatency(
   brokers: string,
-  o: { events?: number; rate?: number; interfaces?: number; compression?: KafkaCompression; sim?: 'process' | 'child' } = {},
+  o: { events?: number; rate?: number; interfaces?: number; compression?: KafkaCompression } = {},
 ): Promise<LatencyResult> {
   const events = o.events ?? 2000;
   const rate = o.rate ?? 200;
@@ -245,7 +230,6 @@ export async function benchEventLatency(
     o.compression ?? 'none',
     o.interfaces ?? 64,
     `bench-lat-${Date.now()}`,
-    o.sim ?? 'child',
     (evs, receivedAt) => {
       const now = performance.now();
       evs.forEach((e, i) => {
@@ -317,7 +301,6 @@ export async function benchEventStorm(brokers: string, o: { interfaces?: number;
     o.compression ?? 'none',
     n,
     `bench-storm-${Date.now()}`,
-    'child',
     (evs) => {
       if (counting) for (const e of evs) accepted.add(e.event_id);
     },
