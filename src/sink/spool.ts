@@ -410,9 +410,8 @@ export class Spool extends EventEmitter<SpoolEvents> {
       const end = startSize + groupBytes;
       let writeBytes = groupBytes;
       if (end > seg.allocated) {
-        const ahead = Math.min(this.preallocBytes, ZEROS.length);
-        bufs.push(ZEROS.subarray(0, ahead));
-        writeBytes += ahead;
+        bufs.push(ZEROS.subarray(0, this.preallocBytes));
+        writeBytes += this.preallocBytes;
       }
       let written = 0;
       while (written < writeBytes) {
