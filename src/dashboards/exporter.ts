@@ -153,6 +153,18 @@ export const exporter: DashboardSpec = {
           unit: 'ops',
           w: 8,
         },
+        {
+          title: 'Event latency (p99)',
+          description:
+            "99th percentiles: VPP's interface event arriving -> the link event synced in the spool, and one spool commit's write and disk sync (every accepted event waits for one). A rising commit time is a slow or busy disk.",
+          kind: 'timeseries',
+          queries: [
+            { expr: `histogram_quantile(0.99, sum by (instance, le) (${rate('vpp_exporter_link_event_accept_seconds_bucket')}))`, legend: '{{instance}} link event accepted' },
+            { expr: `histogram_quantile(0.99, sum by (instance, le) (${rate('vpp_exporter_spool_commit_seconds_bucket')}))`, legend: '{{instance}} spool commit' },
+          ],
+          unit: 's',
+          w: 8,
+        },
       ],
     },
   ],

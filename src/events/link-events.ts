@@ -558,9 +558,13 @@ export class LinkEvents {
       for (let i = 0; i < accepted; i++) states.set(changes[i].sw, changes[i].next);
       this.store.commit(states);
       let ev = 0;
+      const acceptedAt = performance.now();
       for (let i = 0; i < accepted; i++) {
         const d = data[i];
-        if (d.reason === 'event') ev++;
+        if (d.reason === 'event') {
+          ev++;
+          this.sink.metrics.linkEventAcceptSeconds.observe((acceptedAt - changes[i].perfAt) / 1000);
+        }
         if (d.transient) this.counters.transients++;
         this.log?.info(
           { sw_if_index: d.sw_if_index, interface: d.interface, admin_up: d.admin_up, link_up: d.link_up, change: d.change, reason: d.reason, transient: d.transient, seq: d.seq, event_id: d.event_id },

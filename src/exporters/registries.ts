@@ -52,3 +52,25 @@ export class PerRegistryGauge<T extends string = string> {
     return this.parts[0].get();
   }
 }
+
+/** A histogram per registry; `observe` reaches all of them, `get` reads the first. */
+export class PerRegistryHistogram<T extends string = string> {
+  private readonly parts: client.Histogram<T>[];
+
+  constructor(registers: Registries, config: Omit<client.HistogramConfiguration<T>, 'registers'>) {
+    this.parts = registers.map((r) => new client.Histogram<T>({ ...config, registers: [r] }));
+  }
+
+  observe(value: number): void;
+  observe(labels: client.LabelValues<T>, value: number): void;
+  observe(a: number | client.LabelValues<T>, b?: number): void {
+    for (const p of this.parts) {
+      if (typeof a === 'number') p.observe(a);
+      else p.observe(a, b!);
+    }
+  }
+
+  get(): Promise<client.MetricObjectWithValues<client.MetricValue<T>>> {
+    return this.parts[0].get();
+  }
+}

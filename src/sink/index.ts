@@ -20,7 +20,7 @@ import { Spool, type AppendResult, type SpoolOptions } from './spool.js';
 import type { EventTransport } from './transport.js';
 
 export * from './message.js';
-export { Spool, SpoolError, SPOOL_DEFAULTS, RECORD_HEADER_BYTES, type AppendResult, type SpoolEntry, type SpoolOptions, type SpoolStats } from './spool.js';
+export { Spool, SpoolError, SPOOL_DEFAULTS, RECORD_HEADER_BYTES, type AppendResult, type SpoolCommit, type SpoolEntry, type SpoolOptions, type SpoolStats } from './spool.js';
 export { Publisher, type PublishedBatch, type PublisherOptions, type PublisherStats } from './publisher.js';
 export { EventMetrics, type Registries } from './metrics.js';
 export {

@@ -13,10 +13,12 @@
  *   vpp_exporter_spool_overflow_dropped_total      events refused because the spool was full
  *   vpp_exporter_spool_corrupt_records_total       damaged records skipped when reading the spool
  *   vpp_exporter_kafka_connected                   1 when the last Kafka request worked (only with Kafka)
+ *   vpp_exporter_spool_commit_seconds              histogram: write + sync to disk of each spool commit
+ *   vpp_exporter_link_event_accept_seconds         histogram: VPP's event received -> link event durable in the spool
  */
 import client from 'prom-client';
-import { PerRegistryCounter, type Registries } from '../exporters/registries.js';
-import type { Spool } from './spool.js';
+import { PerRegistryCounter, PerRegistryHistogram, type Registries } from '../exporters/registries.js';
+import type { Spool, SpoolCommit } from './spool.js';
 import type { EventTransport } from './transport.js';
 
 export type { Registries } from '../exporters/registries.js';
@@ -26,6 +28,9 @@ export class EventMetrics {
   readonly configActions: PerRegistryCounter;
   readonly published: PerRegistryCounter<'topic'>;
   readonly publishFailures: PerRegistryCounter;
+  /** Observed by the link-event engine for every event it emits because VPP reported a change. */
+  readonly linkEventAcceptSeconds: PerRegistryHistogram;
+  private readonly spoolCommitSeconds: PerRegistryHistogram;
   private spool: Spool | null = null;
   private transport: EventTransport | null = null;
   private readonly now: () => number;
@@ -53,6 +58,20 @@ export class EventMetrics {
     this.publishFailures = new PerRegistryCounter(regs, {
       name: 'vpp_exporter_kafka_publish_failures_total',
       help: 'Event batches whose send failed; each is sent again after a backoff.',
+    });
+    // Disk flushes take 0.1-1 ms on a healthy SSD and tens of ms on a busy or network disk: every
+    // accepted event waits for one, so this is where a slow disk shows.
+    this.spoolCommitSeconds = new PerRegistryHistogram(regs, {
+      name: 'vpp_exporter_spool_commit_seconds',
+      help: 'Time each spool commit (a group of events) took to be written and synced to disk.',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    });
+    // From the sw_interface_event to durable: the read-back of the state from VPP, the spool's
+    // write and sync, and the wait (up to 1 s) for VPP's up event after a bare down one.
+    this.linkEventAcceptSeconds = new PerRegistryHistogram(regs, {
+      name: 'vpp_exporter_link_event_accept_seconds',
+      help: "Time from VPP's interface event arriving to the link event being accepted (synced) in the spool; events found by a resync are not included.",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     });
     // Read at scrape time; one object per registry (see registries.ts).
     for (const r of regs) {
@@ -114,7 +133,13 @@ export class EventMetrics {
 
   /** Where the scrape-time values come from. */
   attach(spool: Spool, transport: EventTransport): void {
+    this.spool?.off('committed', this.onCommitted);
     this.spool = spool;
     this.transport = transport;
+    spool.on('committed', this.onCommitted);
   }
+
+  private readonly onCommitted = (c: SpoolCommit): void => {
+    this.spoolCommitSeconds.observe(c.seconds);
+  };
 }

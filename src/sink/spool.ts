@@ -129,9 +129,20 @@ export interface SpoolStats {
   readonly full: boolean;
 }
 
+/** One group commit, for latency metrics. */
+export interface SpoolCommit {
+  readonly records: number;
+  /** Record bytes (headers included; the zero-filled room is not). */
+  readonly bytes: number;
+  /** How long the write and its sync to the disk took (seconds). */
+  readonly seconds: number;
+}
+
 export interface SpoolEvents {
   /** Records were committed (readers waiting may go on). */
   commit: [];
+  /** The same, with what the commit wrote and how long the disk took. */
+  committed: [SpoolCommit];
   /** Space was freed after the spool had refused records. */
   space: [];
 }
@@ -414,12 +425,14 @@ export class Spool extends EventEmitter<SpoolEvents> {
         writeBytes += this.preallocBytes;
       }
       let written = 0;
+      const writeStart = performance.now();
       while (written < writeBytes) {
         const { bytesWritten } = await fh.writev(written === 0 ? bufs : [Buffer.concat(bufs).subarray(written)], startSize + written);
         if (bytesWritten === 0) throw new Error('write wrote nothing');
         written += bytesWritten;
       }
       if (O_DSYNC === undefined) await fh.datasync();
+      const writeSeconds = (performance.now() - writeStart) / 1000;
       seg.allocated = Math.max(seg.allocated, startSize + writeBytes);
       // Committed: publish the new state.
       let pos = startSize;
@@ -445,6 +458,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
       if (lastRun !== undefined && lastRun.time === time) lastRun.last = o - 1;
       else this.runs.push({ last: o - 1, time });
       this.emit('commit');
+      this.emit('committed', { records: count, bytes: groupBytes, seconds: writeSeconds });
     } catch (e) {
       this.pendingBytes -= groupBytes;
       const err = new SpoolError('WRITE', `spool write failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import client from 'prom-client';
 import path from 'node:path';
 import { LinkEvents, LinkStateStore, transitions, uuidv7, waitForUpEvent, UUID_V7_PATTERN, createConfigActionRecorder, type LinkEventData } from '../../src/events/index.js';
 import { startEventPipeline, type EventPipeline, type OutboundMessage } from '../../src/sink/index.js';
@@ -28,7 +29,9 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-async function rig(o: { vpp?: FakeVpp; dir?: string; transport?: CollectingTransport; maxBytes?: number; fullDumpThreshold?: number; deferMs?: number } = {}): Promise<Rig> {
+async function rig(
+  o: { vpp?: FakeVpp; dir?: string; transport?: CollectingTransport; maxBytes?: number; fullDumpThreshold?: number; deferMs?: number; registry?: client.Registry } = {},
+): Promise<Rig> {
   const dir = o.dir ?? tmpDir();
   const vpp = o.vpp ?? new FakeVpp(4);
   const transport = o.transport ?? new CollectingTransport();
@@ -37,6 +40,7 @@ async function rig(o: { vpp?: FakeVpp; dir?: string; transport?: CollectingTrans
     transport,
     spool: o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : undefined,
     publisher: { backoffInitialMs: 10, backoffMaxMs: 50 },
+    registers: o.registry !== undefined ? [o.registry] : undefined,
   });
   const le = await LinkEvents.start({
     vpp,
@@ -237,6 +241,40 @@ test('a down whose up event is still on its way: the engine waits for it to tell
       [2, true, true, false],
     ],
   );
+  await r.stop();
+});
+
+test('latency metrics: every spool commit is timed; a link event from VPP is timed from its arrival, a resync is not', async () => {
+  const registry = new client.Registry();
+  const r = await rig({ deferMs: 250, registry });
+  await r.settle();
+  /** One sample of the registry's text output, e.g. sample('vpp_exporter_spool_commit_seconds_count'). */
+  const sample = async (name: string, le?: string): Promise<number> => {
+    const body = await registry.metrics();
+    const line = body.split('\n').find((l) => l.startsWith(le === undefined ? `${name} ` : `${name}{le="${le}"} `));
+    assert.ok(line !== undefined, `no ${name} ${le ?? ''} in\n${body}`);
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const value = (suffix: string, le?: string): Promise<number> => sample(`vpp_exporter_link_event_accept_seconds_${suffix}`, le);
+  const commits = (): number => r.pipeline.spool.stats.commits;
+  const commitCount = (): Promise<number> => sample('vpp_exporter_spool_commit_seconds_count');
+  // The first resync: committed and timed, but no VPP event to time it from.
+  assert.ok(commits() >= 1);
+  assert.equal(await commitCount(), commits());
+  assert.equal(await value('count'), 0);
+  r.vpp.setFlags(1, { adminUp: false });
+  await r.settle();
+  assert.equal(await value('count'), 1);
+  const first = await value('sum');
+  assert.ok(first > 0 && first < 0.25, `accept took ${first} s`);
+  // A bare down waits for its up event (deferMs) before it is decided: that wait is in the time.
+  r.vpp.emitRaw(2, 0);
+  await r.settle();
+  assert.equal(await value('count'), 3, 'the transient down and the return are both timed');
+  const waited = (await value('sum')) - first;
+  assert.ok(waited >= 2 * 0.25, `two events that waited 250 ms sum to ${waited} s`);
+  assert.equal(await value('bucket', '0.1'), 1, 'only the first took less than 100 ms');
+  assert.equal(await commitCount(), commits());
   await r.stop();
 });
 
