@@ -5,8 +5,12 @@
  *
  * - benchEventLatency: one interface state change at a time, at a steady rate; per event the
  *   time from the change in VPP (the simulator's model) to Kafka's ack, split into the parts
- *   inside the exporter: VPP's event received -> accepted in the spool (the read-back dump and
- *   the fsync), accepted -> handed to Kafka, Kafka send -> ack.
+ *   inside the exporter: VPP's event received -> accepted in the spool, accepted -> handed to
+ *   Kafka, Kafka send -> ack. The first is split again into what it waits for (VPP's reply to
+ *   the read-back dump; the spool's write + sync, from the spool's own commit timing) and the
+ *   rest, the exporter's own work. A probe in another process writes like the spool (O_DSYNC,
+ *   preallocated, 700 bytes every 5 ms) into the same directory during the run: the disk's own
+ *   latency at that time, with the broker and the spool writing too.
  * - benchEventStorm: N interfaces go admin down at once, then up again (2N link events, 4N Kafka
  *   messages with the compacted state topic): events/s from the first change to the last ack,
  *   then every event id read back from the topic (zero loss).
@@ -27,18 +31,22 @@ import { fileURLToPath } from 'node:url';
 import { fork } from 'node:child_process';
 import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
 import { createVppClient, type VppClient } from '../src/binapi/index.js';
-import { LinkEvents, type LinkEventData } from '../src/events/index.js';
+import { LinkEvents, type LinkEventData, type LinkEventSource } from '../src/events/index.js';
 import { startEventPipeline, type EventPipeline, type KafkaCompression, type OutboundMessage, type PublishedBatch, type StreamName } from '../src/sink/index.js';
 import { startStatsSimulator, type StatsSimulatorHandle } from '../src/sim/index.js';
 
 export interface LatencyResult {
   events: number;
-  /** The floor measured in the same run: write + fdatasync of one 700-byte record in the spool's directory. */
-  fsync: [number, number];
+  /** The disk probe in another process during the run (O_DSYNC write of 700 bytes, preallocated, every 5 ms). */
+  diskProbe: [number, number];
   /** Milliseconds: [p50, p99] */
   total: [number, number];
   received: [number, number];
   toSpool: [number, number];
+  /** Parts of toSpool: waiting for VPP's read-back reply, waiting for the disk (the spool's write + sync), the rest. */
+  readBack: [number, number];
+  disk: [number, number];
+  own: [number, number];
   toSend: [number, number];
   kafka: [number, number];
 }
@@ -75,6 +83,10 @@ interface SimSide {
 
 interface Setup {
   sim: SimSide;
+  /** sw_if_index -> how long the engine's last read-back dump of it took (ms). */
+  dumpMs: Map<number, number>;
+  /** The last spool commit's write + sync (ms). */
+  lastCommitMs(): number;
   vpp: VppClient;
   pipeline: EventPipeline;
   le: LinkEvents;
@@ -112,17 +124,76 @@ function waveOn(model: StatsSimulatorHandle['model'], adminUp: boolean): number 
   return n;
 }
 
+/** The client as the link-event engine sees it, each dump timed (sw_if_index -> ms, the last one). */
+function timedDumps(vpp: VppClient, dumpMs: Map<number, number>): LinkEventSource {
+  return {
+    get connected() {
+      return vpp.connected;
+    },
+    subscribe: (name, listener) => vpp.subscribe(name, listener),
+    wantInterfaceEvents: (enable) => vpp.wantInterfaceEvents(enable),
+    async dump(name, fields) {
+      const t0 = performance.now();
+      try {
+        return await vpp.dump(name, fields);
+      } finally {
+        dumpMs.set(fields.sw_if_index ?? -1, performance.now() - t0);
+      }
+    },
+    on: vpp.on.bind(vpp),
+    off: vpp.off.bind(vpp),
+  };
+}
+
+/** A process writing like the spool into `dir` (this file with --disk-probe) until stopped; resolves with [p50, p99] ms. */
+function diskProbe(dir: string): { stop(): Promise<[number, number]> } {
+  const child = fork(fileURLToPath(import.meta.url), ['--disk-probe', dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const result = new Promise<[number, number]>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as [number, number]));
+    child.once('exit', (code) => reject(new Error(`disk probe exited (${code})`)));
+  });
+  result.catch(() => undefined);
+  return {
+    stop() {
+      child.send('stop');
+      return result;
+    },
+  };
+}
+
+function runDiskProbe(dir: string): void {
+  const file = path.join(dir, 'disk-probe');
+  const size = 8 << 20;
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DSYNC);
+  fs.writeSync(fd, Buffer.alloc(size), 0, size, 0);
+  const rec = Buffer.alloc(700, 1);
+  const t: number[] = [];
+  let pos = 0;
+  const timer = setInterval(() => {
+    const t0 = performance.now();
+    fs.writeSync(fd, rec, 0, rec.length, pos);
+    t.push(performance.now() - t0);
+    pos = (pos + rec.length) % (size - rec.length);
+  }, 5);
+  process.on('message', () => {
+    clearInterval(timer);
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    process.send!([pct(t, 50), pct(t, 99)], () => process.exit(0));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
 /** The simulator in a child process (this file with --sim-child), driven over IPC: like VPP, it has a CPU of its own. */
 async function childSim(interfaces: number, apiSocketPath: string): Promise<SimSide> {
   const child = fork(fileURLToPath(import.meta.url), ['--sim-child', JSON.stringify({ interfaces, apiSocketPath })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   type Reply = { type: string; n?: number; at?: number; ports?: number[] };
-  const replies: ((m: Reply) => void)[] = [];
-  child.on('message', (m) => replies.shift()?.(m as Reply));
-  const next = (): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      replies.push(resolve);
-      child.once('exit', (code) => reject(new Error(`simulator child exited (${code})`)));
-    });
+  const replies: { resolve: (m: Reply) => void; reject: (e: Error) => void }[] = [];
+  child.on('message', (m) => replies.shift()?.resolve(m as Reply));
+  child.once('exit', (code) => {
+    for (const r of replies.splice(0)) r.reject(new Error(`simulator child exited (${code})`));
+  });
+  const next = (): Promise<Reply> => new Promise((resolve, reject) => replies.push({ resolve, reject }));
   await next(); // ready
   return {
     async wave(adminUp) {
@@ -167,9 +238,15 @@ async function setup(
     publisher: { onPublished },
   });
   await vpp.waitConnected(10_000);
-  const le = await LinkEvents.start({ vpp, sink: pipeline, instance: 'bench', stateDir: path.join(dir, 'link-state'), onAccepted });
+  const dumpMs = new Map<number, number>();
+  let commitMs = NaN;
+  // Emitted before the commit's appends resolve: onAccepted reads the commit that accepted its events.
+  pipeline.spool.on('committed', (c) => (commitMs = c.seconds * 1000));
+  const le = await LinkEvents.start({ vpp: timedDumps(vpp, dumpMs), sink: pipeline, instance: 'bench', stateDir: path.join(dir, 'link-state'), onAccepted });
   return {
     sim,
+    dumpMs,
+    lastCommitMs: () => commitMs,
     vpp,
     pipeline,
     le,
@@ -193,25 +270,6 @@ async function until(pred: () => boolean, timeoutMs: number, what: string): Prom
   }
 }
 
-/** Write + fdatasync of a 700-byte record, one at a time with a 1 ms gap, on the same disk. */
-async function fsyncFloor(dir: string, n: number): Promise<[number, number]> {
-  const fh = await fs.promises.open(path.join(dir, 'fsync-floor'), 'w');
-  const buf = Buffer.alloc(700, 1);
-  const t: number[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      await fh.write(buf, 0, buf.length, i * buf.length);
-      await fh.datasync();
-      t.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  } finally {
-    await fh.close();
-  }
-  return [pct(t, 50), pct(t, 99)];
-}
-
 /** One change at a time (`rate` per second, default 200), `events` of them (default 2000). */
 export async function benchEventLatency(
   brokers: string,
@@ -222,8 +280,9 @@ export async function benchEventLatency(
   // sw_if_index -> when the change was made (performance.now()); filled in when the simulator
   // says, which for a child can be after the event has gone through the exporter.
   const pendingEmit = new Map<number, { emit: number }>();
-  const byId = new Map<string, { at: { emit: number }; received: number; accepted: number }>();
-  const done: { at: { emit: number }; received: number; accepted: number; sent: number; acked: number }[] = [];
+  type Accepted = { at: { emit: number }; received: number; accepted: number; readBack: number; disk: number };
+  const byId = new Map<string, Accepted>();
+  const done: (Accepted & { sent: number; acked: number })[] = [];
   let warm = true;
   const s = await setup(
     brokers,
@@ -236,7 +295,7 @@ export async function benchEventLatency(
         const at = pendingEmit.get(e.sw_if_index);
         if (at === undefined || e.reason !== 'event') return;
         pendingEmit.delete(e.sw_if_index);
-        byId.set(e.event_id, { at, received: receivedAt[i], accepted: now });
+        byId.set(e.event_id, { at, received: receivedAt[i], accepted: now, readBack: s.dumpMs.get(e.sw_if_index) ?? NaN, disk: s.lastCommitMs() });
       });
     },
     (b) => {
@@ -244,20 +303,21 @@ export async function benchEventLatency(
         const x = byId.get(ev.id);
         if (x === undefined) continue;
         byId.delete(ev.id);
-        if (!warm) done.push({ at: x.at, received: x.received, accepted: x.accepted, sent: b.sentAt, acked: b.ackedAt });
+        if (!warm) done.push({ ...x, sent: b.sentAt, acked: b.ackedAt });
       }
     },
   );
-  let fsync: [number, number];
+  let probe: ReturnType<typeof diskProbe> | undefined;
+  let diskProbeMs: [number, number];
   try {
     await until(() => s.le.stats.resyncs >= 1 && !s.le.busy && s.pipeline.spool.stats.depth === 0, 60_000, 'the initial resync');
-    fsync = await fsyncFloor(s.dir, Math.min(500, events));
     const ports = await s.sim.ports();
     const warmup = Math.min(200, Math.floor(events / 5));
     for (let i = 0; i < warmup + events; i++) {
       if (i === warmup) {
         await until(() => byId.size === 0, 30_000, 'the warm-up');
         warm = false;
+        probe = diskProbe(s.dir);
       }
       const sw = ports[i % ports.length];
       await until(() => !pendingEmit.has(sw), 30_000, 'the previous change of a port');
@@ -267,7 +327,9 @@ export async function benchEventLatency(
       await new Promise((r) => setTimeout(r, 1000 / rate));
     }
     await until(() => done.length >= events, 60_000, 'every event acknowledged');
+    diskProbeMs = await probe!.stop();
   } finally {
+    if (probe !== undefined) await probe.stop().catch(() => undefined);
     await s.close();
   }
   const pair = (f: (x: (typeof done)[number]) => number): [number, number] => {
@@ -276,10 +338,13 @@ export async function benchEventLatency(
   };
   return {
     events: done.length,
-    fsync,
+    diskProbe: diskProbeMs,
     total: pair((x) => x.acked - x.at.emit),
     received: pair((x) => x.received - x.at.emit),
     toSpool: pair((x) => x.accepted - x.received),
+    readBack: pair((x) => x.readBack),
+    disk: pair((x) => x.disk),
+    own: pair((x) => x.accepted - x.received - x.readBack - x.disk),
     toSend: pair((x) => x.sent - x.accepted),
     kafka: pair((x) => x.acked - x.sent),
   };
@@ -432,10 +497,13 @@ export function latencyTable(r: LatencyResult): string {
     `| link event, ${r.events} events, one at a time | p50 | p99 |\n|---|---|---|\n` +
     row('VPP change -> Kafka ack (acks=all), goal p50 <= 5 ms, p99 <= 25 ms', r.total) +
     row('  VPP change -> sw_interface_event received', r.received) +
-    row('  event received -> accepted in the spool (read-back dump + fsync)', r.toSpool) +
+    row('  event received -> accepted in the spool (durable)', r.toSpool) +
+    row('    waiting for VPP: the read-back dump, request -> reply', r.readBack) +
+    row('    waiting for the disk: the spool commit, write + sync', r.disk) +
+    row("    the exporter's own work: the rest", r.own) +
     row('  accepted -> handed to Kafka', r.toSend) +
     row('  Kafka send -> ack', r.kafka) +
-    row('floor: write + fdatasync of one 700-byte record, same disk, same run', r.fsync)
+    row('the disk meanwhile: a probe in another process, O_DSYNC write of 700 bytes every 5 ms', r.diskProbe)
   );
 }
 
@@ -446,7 +514,9 @@ export function stormTable(r: StormResult): string {
   );
 }
 
-if (process.argv[2] === '--sim-child') {
+if (process.argv[2] === '--disk-probe') {
+  runDiskProbe(process.argv[3]);
+} else if (process.argv[2] === '--sim-child') {
   const o = JSON.parse(process.argv[3]) as { interfaces: number; apiSocketPath: string };
   const h = await startStatsSimulator({ interfaces: o.interfaces, workers: 0, rate: 0, seed: 1, apiSocketPath: o.apiSocketPath, flapIntervalMs: 0 });
   process.on('message', (m) => {
