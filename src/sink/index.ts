@@ -99,7 +99,8 @@ export async function startEventPipeline(o: EventPipelineOptions): Promise<Event
     transport,
     metrics,
     submit(events) {
-      return spool.append(events.map(encodeSpooledEvent));
+      // The events themselves ride along: the publisher sends them without decoding the records.
+      return spool.append(events.map(encodeSpooledEvent), events);
     },
     onSpace(listener) {
       spool.on('space', listener);

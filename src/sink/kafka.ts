@@ -15,8 +15,11 @@
  * - Topics are created when missing (admin API), with the partitions and configs in
  *   `topicSpecs()` (see docs/events.md); the compacted interface-state topic is checked for
  *   cleanup.policy=compact.
- * - kafkajs-idle-fix.ts stops kafkajs 2.2.4 from running a 1 ms timer per broker connection.
+ * - kafkajs-idle-fix.ts stops kafkajs 2.2.4 from running a 1 ms timer per broker connection;
+ *   kafkajs-encoder-fix.ts and kafkajs-batch-fix.ts make its produce path cheaper (same bytes).
  */
+// First: it replaces kafkajs modules, which only works before kafkajs is loaded.
+import { KAFKAJS_BATCH_FIX } from './kafkajs-batch-fix.js';
 import fs from 'node:fs';
 import type tls from 'node:tls';
 import kafkajs, {
@@ -38,10 +41,14 @@ import type { Logger } from '../log.js';
 const { ConfigResourceTypes } = kafkajs;
 import { DEFAULT_TOPICS, STREAMS, type OutboundMessage, type StreamName } from './message.js';
 import type { EventTransport } from './transport.js';
+import { applyKafkajsEncoderFix } from './kafkajs-encoder-fix.js';
 import { applyKafkajsIdleFix } from './kafkajs-idle-fix.js';
 
 /** Every kafkajs connection in this process stops polling its empty request queue each millisecond. */
 const KAFKAJS_IDLE_FIX = applyKafkajsIdleFix();
+/** kafkajs in this process encodes records without a zero-filled buffer of its own per record and header. */
+export const KAFKAJS_ENCODER_FIX = applyKafkajsEncoderFix();
+export { KAFKAJS_BATCH_FIX };
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export type KafkaCompression = 'none' | 'gzip';
@@ -339,6 +346,8 @@ export class KafkaTransport implements EventTransport {
     this.topics = options.topics;
     this.log = log;
     if (!KAFKAJS_IDLE_FIX) log?.debug('kafkajs is not the 2.x this fix knows: its request queues poll every millisecond while idle');
+    if (!KAFKAJS_BATCH_FIX.applied) log?.debug({ reason: KAFKAJS_BATCH_FIX.reason }, 'kafkajs batch fixes not applied: its produce path copies arrays per message and checksums a byte at a time');
+    if (!KAFKAJS_ENCODER_FIX) log?.debug('kafkajs is not the 2.x this fix knows: its encoder allocates a zero-filled buffer per record and header');
     this.kafka = new Kafka(toKafkaConfig(options, log));
     this.topicsReady = !options.createTopics;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;

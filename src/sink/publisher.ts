@@ -119,7 +119,8 @@ export class Publisher {
       const messages: OutboundMessage[] = [];
       for (const entry of entries) {
         try {
-          const ev = decodeSpooledEvent(entry.payload);
+          // The event as submitted when the record comes from memory, else decoded from disk.
+          const ev = (entry.memo as SpooledEvent | undefined) ?? decodeSpooledEvent(entry.payload);
           events.push(ev);
           for (const m of ev.messages) messages.push(m);
         } catch (e) {

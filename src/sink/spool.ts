@@ -94,6 +94,12 @@ export interface SpoolEntry {
   /** When the record was committed (ms since the epoch). */
   readonly time: number;
   readonly payload: Buffer;
+  /**
+   * What the appender passed along with the payload (append's `memos`), e.g. the object the
+   * payload encodes, so that the reader need not decode it: only on the first read of a record
+   * still in memory; read from disk, or read again, a record has none.
+   */
+  readonly memo?: unknown;
 }
 
 export interface AppendResult {
@@ -169,14 +175,22 @@ interface Segment {
   last: number;
 }
 
-interface TailEntry extends SpoolEntry {
+interface TailEntry {
+  readonly offset: number;
+  readonly time: number;
+  readonly payload: Buffer;
   readonly segBase: number;
   /** Position of the record's header in its segment. */
   readonly pos: number;
+  /** Given out by the first read, then dropped. */
+  memo: unknown;
+  /** What the entry counts against the tail cache: header and payload, and the payload again while it has a memo. */
+  weight: number;
 }
 
 interface PendingAppend {
   readonly payloads: readonly Buffer[];
+  readonly memos: readonly unknown[] | undefined;
   readonly bytes: number;
   readonly resolve: (r: AppendResult) => void;
   readonly reject: (e: Error) => void;
@@ -356,9 +370,10 @@ export class Spool extends EventEmitter<SpoolEvents> {
    * Appends records in order and resolves once they are on disk (fdatasync). When the spool is
    * full, the payloads that fit are accepted and the rest are dropped and counted; the result says
    * how many. Rejects with SpoolError('WRITE') when the disk write fails (nothing of that commit
-   * counts as accepted) and SpoolError('CLOSED') after close().
+   * counts as accepted) and SpoolError('CLOSED') after close(). `memos[i]` goes with payload i to
+   * its first reader while the record is in memory (SpoolEntry.memo).
    */
-  append(payloads: readonly Buffer[]): Promise<AppendResult> {
+  append(payloads: readonly Buffer[], memos?: readonly unknown[]): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new SpoolError('CLOSED', 'the spool is closed'));
     let bytes = 0;
     let fit = 0;
@@ -388,7 +403,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
     if (fit === 0) return Promise.resolve({ accepted: 0, dropped, firstOffset: undefined, time: undefined });
     this.pendingBytes += bytes;
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ payloads: fit === payloads.length ? payloads : payloads.slice(0, fit), bytes, resolve, reject, dropped });
+      this.pending.push({ payloads: fit === payloads.length ? payloads : payloads.slice(0, fit), memos, bytes, resolve, reject, dropped });
       this.writing ??= this.commitLoop();
     });
   }
@@ -439,8 +454,11 @@ export class Spool extends EventEmitter<SpoolEvents> {
       let o = this.nextOffset;
       for (const g of group) {
         const first = o;
-        for (const p of g.payloads) {
-          this.pushTail({ offset: o, time, payload: p, segBase: seg.base, pos });
+        for (let j = 0; j < g.payloads.length; j++) {
+          const p = g.payloads[j];
+          const memo = g.memos?.[j];
+          // A memo (an object of about the payload's size) counts as much again as its payload.
+          this.pushTail({ offset: o, time, payload: p, segBase: seg.base, pos, memo, weight: RECORD_HEADER_BYTES + p.length * (memo === undefined ? 1 : 2) });
           pos += RECORD_HEADER_BYTES + p.length;
           o++;
         }
@@ -519,10 +537,10 @@ export class Spool extends EventEmitter<SpoolEvents> {
 
   private pushTail(e: TailEntry): void {
     this.tail.push(e);
-    this.tailBytes += e.payload.length + RECORD_HEADER_BYTES;
+    this.tailBytes += e.weight;
     while (this.tailBytes > this.tailCacheBytes && this.tailHead < this.tail.length - 1) {
       const old = this.tail[this.tailHead++];
-      this.tailBytes -= old.payload.length + RECORD_HEADER_BYTES;
+      this.tailBytes -= old.weight;
     }
     if (this.tailHead > 4096 && this.tailHead * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailHead);
@@ -571,7 +589,14 @@ export class Spool extends EventEmitter<SpoolEvents> {
     let bytes = 0;
     while (i < this.tail.length && out.length < maxRecords && (out.length === 0 || bytes + this.tail[i].payload.length <= maxBytes)) {
       const e = this.tail[i++];
-      out.push({ offset: e.offset, time: e.time, payload: e.payload });
+      if (e.memo === undefined) {
+        out.push({ offset: e.offset, time: e.time, payload: e.payload });
+      } else {
+        out.push({ offset: e.offset, time: e.time, payload: e.payload, memo: e.memo });
+        e.memo = undefined;
+        e.weight -= e.payload.length;
+        this.tailBytes -= e.payload.length;
+      }
       bytes += e.payload.length;
     }
     const last = this.tail[i - 1];

@@ -9,10 +9,11 @@ import { createHook } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
 import client from 'prom-client';
 import { createConfigActionRecorder, LinkEvents, type LinkEventData } from '../../src/events/index.js';
 import { KAFKA_DEFAULTS, KafkaTransport, kafkaOptionsFromConfig, startEventPipeline, type EventPipeline, type KafkaSinkOptions, type StreamName } from '../../src/sink/index.js';
+// After our sink: it patches kafkajs before kafkajs loads (src/sink/kafkajs-batch-fix.ts).
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaInstall, startKafka, type KafkaBroker } from '../helpers/kafka.js';
 import { freePort } from '../helpers/prometheus.js';
 import { tmpDir } from '../helpers/paths.js';

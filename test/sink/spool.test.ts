@@ -109,6 +109,36 @@ test('after a restart the unacknowledged records come back in order, from disk',
   await crashed.close(); // only its file handles now
 });
 
+test('memos ride along with records read from memory (once), count against the memory budget, and are not on disk', async () => {
+  const dir = tmpDir();
+  // Room in memory for eight 100-byte records, or about half as many with memos.
+  const spool = await Spool.open({ dir, tailCacheBytes: 8 * (RECORD_HEADER_BYTES + 100) });
+  const memos = [0, 1, 2].map((i) => ({ i }));
+  await spool.append([0, 1, 2].map(() => Buffer.alloc(100, 1)), memos);
+  await spool.append([Buffer.alloc(100, 2)]);
+  const first = await readAll(spool);
+  assert.deepEqual(first.map((e) => e.offset), [0, 1, 2, 3]);
+  assert.ok(first[0].memo === memos[0] && first[1].memo === memos[1] && first[2].memo === memos[2], 'the very objects appended');
+  assert.equal(first[3].memo, undefined);
+  // Ten with memos overflow the budget: the older ones are read from disk, without memo.
+  const ten = Array.from({ length: 10 }, (_, i) => ({ i: 10 + i }));
+  await spool.append(ten.map(() => Buffer.alloc(100, 3)), ten);
+  // (One at a time: a read from disk returns as many as it is asked for, memory or not.)
+  const next = await readAll(spool, 1);
+  assert.deepEqual(next.map((e) => e.offset), Array.from({ length: 10 }, (_, i) => 4 + i));
+  const withMemo = next.filter((e) => e.memo !== undefined);
+  assert.ok(withMemo.length >= 1 && withMemo.length <= 5, `${withMemo.length} of 10 from memory with their memos`);
+  assert.ok(withMemo.every((e) => e.memo === ten[e.offset - 4]));
+  assert.ok(next.slice(0, 10 - withMemo.length).every((e) => e.memo === undefined && e.payload.equals(Buffer.alloc(100, 3))));
+  // After a restart everything unacknowledged comes from disk: payloads only.
+  await spool.close();
+  const again = await Spool.open({ dir });
+  const reread = await readAll(again);
+  assert.equal(reread.length, 14);
+  assert.ok(reread.every((e) => e.memo === undefined));
+  await again.close();
+});
+
 test('bounded: a full spool refuses (and counts) new records, keeps the accepted ones, takes more after draining', async () => {
   const dir = tmpDir();
   const maxBytes = 64 * 1024;
