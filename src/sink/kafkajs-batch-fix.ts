@@ -12,6 +12,10 @@
  *   message is pushed once.
  * - protocol/recordBatch/crc32C: every record batch is checksummed (CRC-32C) a byte at a time;
  *   now eight bytes at a time (slicing-by-8 tables), about 3x faster.
+ * - protocol/recordBatch/record/v0: each header of a record was encoded into an encoder of its
+ *   own and copied into the record's (a link event's two records have seven CloudEvents headers
+ *   each); now records whose header values are all strings are written into one encoder, in the
+ *   same Kafka record (v2) layout; any other record goes to kafkajs' own function.
  *
  * When kafkajs was loaded before this module, or is not the version it knows, nothing is
  * replaced and `applied` says so (kafkajs then works as it always did, only slower).
@@ -26,6 +30,30 @@ interface GroupArgs {
 }
 type GroupMessages = (a: GroupArgs) => Record<number, unknown[]>;
 type Crc32c = (buffer: Buffer) => number;
+
+interface RecordArgs {
+  offsetDelta?: number;
+  timestampDelta?: unknown;
+  key: unknown;
+  value: unknown;
+  headers?: Record<string, unknown>;
+}
+type EncodeRecord = (a: RecordArgs) => unknown;
+
+/** The part of kafkajs' Encoder the record encoder uses. */
+interface Encoder {
+  writeVarInt(v: number): Encoder;
+  writeInt8(v: number): Encoder;
+  writeVarLong(v: unknown): Encoder;
+  writeVarIntBytes(v: unknown): Encoder;
+  writeVarIntString(v: string): Encoder;
+}
+interface EncoderClass {
+  new (): Encoder;
+  sizeOfVarInt(v: number): number;
+  sizeOfVarLong(v: unknown): number;
+  sizeOfVarIntBytes(v: unknown): number;
+}
 
 /** Messages by partition, in order; the same object kafkajs' version returns. */
 export const groupMessagesPerPartition: GroupMessages = ({ topic, partitionMetadata, messages, partitioner }) => {
@@ -74,6 +102,31 @@ export const crc32c: Crc32c = (buffer) => {
   return (crc ^ -1) >>> 0;
 };
 
+/**
+ * A Kafka record (v2 layout: length, attributes, timestamp delta, offset delta, key, value,
+ * headers as key/value pairs) in one encoder; records with a header value other than a string
+ * go to `original` (kafkajs' function, which also takes buffers and arrays of values).
+ */
+export function recordEncoder(Encoder: EncoderClass, original: EncodeRecord): EncodeRecord {
+  return (args) => {
+    const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = args;
+    const names = Object.keys(headers);
+    let headersSize = Encoder.sizeOfVarInt(names.length);
+    for (const name of names) {
+      const v = headers[name];
+      if (typeof v !== 'string') return original(args);
+      const k = Buffer.byteLength(name);
+      const n = Buffer.byteLength(v);
+      headersSize += Encoder.sizeOfVarInt(k) + k + Encoder.sizeOfVarInt(n) + n;
+    }
+    const bodySize =
+      1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize;
+    const e = new Encoder().writeVarInt(bodySize).writeInt8(0).writeVarLong(timestampDelta).writeVarInt(offsetDelta).writeVarIntBytes(key).writeVarIntBytes(value).writeVarInt(names.length);
+    for (const name of names) e.writeVarIntString(name).writeVarIntBytes(headers[name]);
+    return e;
+  };
+}
+
 /** Inputs on which a replacement must agree with the original. */
 function sameGrouping(original: GroupMessages): boolean {
   const messages = Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 37}`, n: i }));
@@ -101,14 +154,31 @@ function sameCrc(original: Crc32c): boolean {
   return true;
 }
 
-/** Replaces a loaded CommonJS module's exports, after checking the replacement against it. */
-function replace<T>(require: NodeJS.Require, id: string, replacement: T, same: (original: T) => boolean): boolean {
+function sameRecords(original: EncodeRecord, replacement: EncodeRecord): boolean {
+  const bytes = (r: unknown): Buffer => (r as { buffer: Buffer }).buffer;
+  const samples: RecordArgs[] = [
+    { offsetDelta: 0, timestampDelta: 0, key: 'k', value: '{"a":1}', headers: { ce_id: 'x', 'content-type': 'application/json' } },
+    { offsetDelta: 300, timestampDelta: 70000, key: Buffer.from('key'), value: null, headers: { 'ü': 'é'.repeat(100) } },
+    { offsetDelta: 5, timestampDelta: 1, key: null, value: 'v'.repeat(5000) },
+    { offsetDelta: 1, key: 'k', value: 'v', headers: { a: ['1', '2'], b: Buffer.from('3') } },
+  ];
+  return samples.every((a) => bytes(original(a)).equals(bytes(replacement(a))));
+}
+
+/**
+ * Replaces a CommonJS module's exports with what `make` builds from the original, after checking
+ * it against the original; only while nothing has loaded that module (its users keep what they got).
+ */
+function replace<T>(require: NodeJS.Require, id: string, make: (original: T) => T, same: (original: T, replacement: T) => boolean): boolean {
   const file = require.resolve(id);
+  const cached = (): NodeJS.Module | undefined => require.cache[file];
+  if (cached() !== undefined) return false;
   const original = require(file) as T;
-  if (typeof original !== 'function' || !same(original)) return false;
-  const cached = require.cache[file];
-  if (cached === undefined) return false;
-  cached.exports = replacement;
+  const loaded = cached();
+  if (typeof original !== 'function' || loaded === undefined) return false;
+  const replacement = make(original);
+  if (!same(original, replacement)) return false;
+  loaded.exports = replacement;
   return true;
 }
 
@@ -117,13 +187,13 @@ function apply(): { applied: boolean; reason?: string } {
   try {
     const version = (require('kafkajs/package.json') as { version: string }).version;
     if (!version.startsWith('2.')) return { applied: false, reason: `kafkajs ${version} is not the 2.x these fixes know` };
-    // The modules that keep the originals: if they are loaded, replacing is too late.
-    for (const user of ['kafkajs/src/producer/sendMessages.js', 'kafkajs/src/protocol/recordBatch/v0/index.js']) {
-      if (require.cache[require.resolve(user)] !== undefined) return { applied: false, reason: 'kafkajs was loaded before src/sink/kafkajs-batch-fix.ts' };
-    }
-    const grouped = replace<GroupMessages>(require, 'kafkajs/src/producer/groupMessagesPerPartition.js', groupMessagesPerPartition, sameGrouping);
-    const crc = replace<Crc32c>(require, 'kafkajs/src/protocol/recordBatch/crc32C/index.js', crc32c, sameCrc);
-    if (!grouped || !crc) return { applied: false, reason: 'a kafkajs module is not the one these fixes know' };
+    const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
+    const done = [
+      replace<GroupMessages>(require, 'kafkajs/src/producer/groupMessagesPerPartition.js', () => groupMessagesPerPartition, sameGrouping),
+      replace<Crc32c>(require, 'kafkajs/src/protocol/recordBatch/crc32C/index.js', () => crc32c, sameCrc),
+      replace<EncodeRecord>(require, 'kafkajs/src/protocol/recordBatch/record/v0/index.js', (original) => recordEncoder(Encoder, original), sameRecords),
+    ];
+    if (done.includes(false)) return { applied: false, reason: 'a kafkajs module was loaded before src/sink/kafkajs-batch-fix.ts, or is not the one these fixes know' };
     return { applied: true };
   } catch (e) {
     return { applied: false, reason: `kafkajs not found: ${(e as Error).message}` };

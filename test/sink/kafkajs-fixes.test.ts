@@ -1,7 +1,8 @@
 // Our kafkajs 2.2.4 patches (src/sink/kafkajs-encoder-fix.ts, kafkajs-batch-fix.ts) change speed,
 // not bytes: a produce request (plain and gzip; tombstones, unicode, values above 4 KiB, many
-// headers) and the grouping of messages by partition, made in this process (patched, as the
-// exporter runs) and in a child process running stock kafkajs, must be identical.
+// headers, some of them lists or bytes, which take kafkajs' own record encoder) and the grouping
+// of messages by partition, made in this process (patched, as the exporter runs) and in a child
+// process running stock kafkajs, must be identical.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +21,8 @@ for (let i = 0; i < 700; i++) {
   const headers = { ce_specversion: '1.0', ce_id: 'id-' + i, ce_source: '/vpp-exporter/edge-' + (i % 3), ce_type: 'io.fd.vpp.link-event.v1', ce_time: '2026-11-26T16:00:00.' + String(i).padStart(3, '0') + 'Z' };
   if (i % 5 !== 0) headers['content-type'] = 'application/json';
   if (i % 11 === 0) headers['x-ünïcode'] = 'vàlue-' + 'é'.repeat(i % 200);
+  if (i % 13 === 0) headers['x-list'] = ['a', 'b' + i];
+  if (i % 17 === 0) headers['x-bytes'] = Buffer.from([0, 255, i & 255]);
   const value = i % 5 === 0 ? null : JSON.stringify({ i, name: 'GigabitEthernet0/0/' + i, pad: 'x'.repeat(i % 97 === 0 ? 5000 + i : i % 300) });
   messages.push({ key: 'edge-' + (i % 3) + '/' + (i % 64), value, headers, timestamp: String(1795708800000 + (i % 17)) });
 }
