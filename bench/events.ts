@@ -11,9 +11,11 @@
  *   rest, the exporter's own work. A probe in another process writes like the spool (O_DSYNC,
  *   preallocated, 700 bytes every 5 ms) into the same directory during the run: the disk's own
  *   latency at that time, with the broker and the spool writing too.
- * - benchEventStorm: N interfaces go admin down at once, then up again (2N link events, 4N Kafka
- *   messages with the compacted state topic): events/s from the first change to the last ack,
- *   then every event id read back from the topic (zero loss).
+ * - benchEventStorm: N interfaces go admin down at once, then up again (about 4N link events:
+ *   the admin and the link state change each way; twice as many Kafka messages with the
+ *   compacted state topic): events/s from the first change to the last ack once every event is
+ *   acknowledged, then every event id read back from the topic (zero loss), beside a bare
+ *   kafkajs producer (stock, in a process of its own: bench/bare-kafkajs.ts) sending the same batches.
  *
  *   npm run build:ts && node dist/bench/events.js [--brokers 127.0.0.1:9092] [--quick]
  *
