@@ -247,7 +247,9 @@ async function setup(
   const dumpMs = new Map<number, number>();
   let commitMs = NaN;
   // Emitted before the commit's appends resolve: onAccepted reads the commit that accepted its events.
-  pipeline.spool.on('committed', (c) => (commitMs = c.seconds * 1000));
+  pipeline.spool.on('commit', (c) => {
+    if (c !== null) commitMs = c.seconds * 1000;
+  });
   const le = await LinkEvents.start({ vpp: timedDumps(vpp, dumpMs), sink: pipeline, instance: 'bench', stateDir: path.join(dir, 'link-state'), onAccepted });
   return {
     sim,

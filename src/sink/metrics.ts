@@ -133,13 +133,13 @@ export class EventMetrics {
 
   /** Where the scrape-time values come from. */
   attach(spool: Spool, transport: EventTransport): void {
-    this.spool?.off('committed', this.onCommitted);
+    this.spool?.off('commit', this.onCommit);
     this.spool = spool;
     this.transport = transport;
-    spool.on('committed', this.onCommitted);
+    spool.on('commit', this.onCommit);
   }
 
-  private readonly onCommitted = (c: SpoolCommit): void => {
-    this.spoolCommitSeconds.observe(c.seconds);
+  private readonly onCommit = (c: SpoolCommit | null): void => {
+    if (c !== null) this.spoolCommitSeconds.observe(c.seconds);
   };
 }

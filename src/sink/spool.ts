@@ -145,10 +145,11 @@ export interface SpoolCommit {
 }
 
 export interface SpoolEvents {
-  /** Records were committed (readers waiting may go on). */
-  commit: [];
-  /** The same, with what the commit wrote and how long the disk took. */
-  committed: [SpoolCommit];
+  /**
+   * Records were committed, with what the commit wrote and how long the disk took; null when the
+   * spool closes. Either way, readers waiting may go on.
+   */
+  commit: [SpoolCommit | null];
   /** Space was freed after the spool had refused records. */
   space: [];
 }
@@ -475,8 +476,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
       const lastRun = this.runs.length > this.runsHead ? this.runs[this.runs.length - 1] : undefined;
       if (lastRun !== undefined && lastRun.time === time) lastRun.last = o - 1;
       else this.runs.push({ last: o - 1, time });
-      this.emit('commit');
-      this.emit('committed', { records: count, bytes: groupBytes, seconds: writeSeconds });
+      this.emit('commit', { records: count, bytes: groupBytes, seconds: writeSeconds });
     } catch (e) {
       this.pendingBytes -= groupBytes;
       const err = new SpoolError('WRITE', `spool write failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -933,7 +933,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
     if (this.closed) return;
     while (this.writing !== null) await this.writing;
     this.closed = true;
-    this.emit('commit'); // wake a waiting reader: it sees `closed`
+    this.emit('commit', null); // wake a waiting reader: it sees `closed`
     await this.flushAck();
     // A clean stop: make the acknowledgement durable too.
     await this.ackFh?.datasync().catch(() => undefined);
