@@ -82,7 +82,7 @@ export interface SpoolOptions {
   readonly segmentBytes?: number;
   /** The largest payload append() takes (default 1 MiB); a larger one is a RangeError. */
   readonly maxRecordBytes?: number;
-  /** Recently written records kept in memory so that a reader that keeps up never reads the disk (default 8 MiB). */
+  /** Recently written records kept in memory, until acknowledged, so that a reader that keeps up never reads the disk (default 8 MiB). */
   readonly tailCacheBytes?: number;
   readonly logger?: Logger;
   /** Wall clock in ms (tests). */
@@ -131,6 +131,8 @@ export interface SpoolStats {
   readonly segments: number;
   /** Write + fdatasync rounds (each covers every append that waited for it). */
   readonly commits: number;
+  /** Bytes of records (and memos) kept in memory for the reader: written, not yet acknowledged, within tailCacheBytes. */
+  readonly cachedBytes: number;
   /** The spool refused records and has not had room since. */
   readonly full: boolean;
 }
@@ -356,6 +358,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
       truncatedBytes: this.counters.truncatedBytes,
       segments: this.segments.length,
       commits: this.counters.commits,
+      cachedBytes: this.tailBytes,
       full: this.full,
     };
   }
@@ -538,12 +541,20 @@ export class Spool extends EventEmitter<SpoolEvents> {
   private pushTail(e: TailEntry): void {
     this.tail.push(e);
     this.tailBytes += e.weight;
-    while (this.tailBytes > this.tailCacheBytes && this.tailHead < this.tail.length - 1) {
-      const old = this.tail[this.tailHead++];
-      this.tailBytes -= old.weight;
-    }
+    while (this.tailBytes > this.tailCacheBytes && this.tailHead < this.tail.length - 1) this.dropTailHead();
+    this.compactTail();
+  }
+
+  private dropTailHead(): void {
+    this.tailBytes -= this.tail[this.tailHead++].weight;
+  }
+
+  private compactTail(): void {
     if (this.tailHead > 4096 && this.tailHead * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailHead);
+      this.tailHead = 0;
+    } else if (this.tailHead === this.tail.length && this.tailHead > 0) {
+      this.tail = [];
       this.tailHead = 0;
     }
   }
@@ -701,6 +712,9 @@ export class Spool extends EventEmitter<SpoolEvents> {
       this.runsHead = 0;
     }
     while (this.gaps.length > 0 && this.gaps[0][1] <= offset) this.gaps.shift();
+    // Acknowledged records are never read again: the memory they held goes back at once.
+    while (this.tailHead < this.tail.length && this.tail[this.tailHead].offset <= offset) this.dropTailHead();
+    this.compactTail();
     // A fully acknowledged active segment of some size is replaced by a new one at the next commit.
     if (this.active !== null && this.active.last <= offset && this.active.size >= this.segmentBytes / 4) this.rollRequested = true;
     this.ackDirty = true;

@@ -139,6 +139,28 @@ test('memos ride along with records read from memory (once), count against the m
   await again.close();
 });
 
+test('memory: records stay in memory until acknowledged, within tailCacheBytes', async () => {
+  const spool = await Spool.open({ dir: tmpDir(), tailCacheBytes: 64 * 1024 });
+  assert.equal(spool.stats.cachedBytes, 0);
+  await spool.append(Array.from({ length: 100 }, () => Buffer.alloc(100)));
+  assert.equal(spool.stats.cachedBytes, 100 * (RECORD_HEADER_BYTES + 100));
+  const got = await readAll(spool, 40);
+  assert.equal(got.length, 100);
+  assert.equal(spool.stats.cachedBytes, 100 * (RECORD_HEADER_BYTES + 100), 'read, not acknowledged: kept');
+  spool.ack(59);
+  assert.equal(spool.stats.cachedBytes, 40 * (RECORD_HEADER_BYTES + 100));
+  spool.ack(99);
+  assert.equal(spool.stats.cachedBytes, 0);
+  // Over the budget: the oldest go (the reader then reads them from disk).
+  await spool.append(Array.from({ length: 1000 }, () => Buffer.alloc(100)));
+  assert.ok(spool.stats.cachedBytes <= 64 * 1024 && spool.stats.cachedBytes > 60 * 1024, `${spool.stats.cachedBytes}`);
+  const more = await readAll(spool, 1000);
+  assert.deepEqual(more.map((e) => e.offset), Array.from({ length: 1000 }, (_, i) => 100 + i));
+  spool.ack(1099);
+  assert.equal(spool.stats.cachedBytes, 0);
+  await spool.close();
+});
+
 test('bounded: a full spool refuses (and counts) new records, keeps the accepted ones, takes more after draining', async () => {
   const dir = tmpDir();
   const maxBytes = 64 * 1024;
