@@ -17,7 +17,9 @@
  *   acknowledged, then every event id read back from the topic (zero loss), beside a bare
  *   kafkajs producer (stock, in a process of its own: bench/bare-kafkajs.ts) sending the same batches.
  *
- *   npm run build:ts && node dist/bench/events.js [--brokers 127.0.0.1:9092] [--quick]
+ *   npm run build:ts && node --max-semi-space-size=4 dist/bench/events.js [--brokers 127.0.0.1:9092] [--quick]
+ *
+ * (`npm run bench -- events` runs it so, with the exporter's V8 flags: bench/util.ts EXPORTER_NODE_FLAGS.)
  *
  * Without --brokers a broker is started (scripts/peers/install-kafka.sh must have run). The
  * simulator runs in a child process, as VPP would, so that the exporter's process carries only
@@ -551,10 +553,9 @@ if (process.argv[2] === '--disk-probe') {
     stop = broker.stop;
   }
   try {
-    const lat = await benchEventLatency(brokers, { events: quick ? 500 : 2000 });
-    process.stdout.write(`## Link event latency (node ${process.version})\n\n${latencyTable(lat)}\n`);
-    const storm = await benchEventStorm(brokers, { interfaces: quick ? 2000 : 10_000 });
-    process.stdout.write(`## Event storm\n\n${stormTable(storm)}\n`);
+    process.stdout.write(`## Link events to Kafka (acks=all, loopback broker; node ${process.version} ${process.execArgv.join(' ')})\n\n`);
+    process.stdout.write(latencyTable(await benchEventLatency(brokers, { events: quick ? 500 : 2000 })) + '\n');
+    process.stdout.write(stormTable(await benchEventStorm(brokers, { interfaces: quick ? 2000 : 10_000 })) + '\n');
   } finally {
     await stop?.();
   }

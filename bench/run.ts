@@ -8,10 +8,12 @@
  * flap storm; starts its own broker), otlp (OTLP export per data point: direct encoder and send
  * vs @opentelemetry/sdk-metrics with its protobuf serializer and exporter).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchSnapshot, snapshotTable, type SnapshotRow } from './snapshot.js';
 import { benchScrape, scrapeTable, benchEventLoop, type ScrapeRow } from './scrape.js';
 import { benchRoutes, routesTable, type RoutesRow } from './routes.js';
-import { benchEventLatency, benchEventStorm, latencyTable, stormTable } from './events.js';
+import { EXPORTER_NODE_FLAGS } from './util.js';
 import { benchOtlp, otlpTable, type OtlpRow } from './otlp.js';
 
 const args = process.argv.slice(2);
@@ -62,15 +64,10 @@ if (want('routes')) {
 }
 
 if (want('events')) {
-  const { startKafka } = await import('../test/helpers/kafka.js');
-  const broker = await startKafka();
-  try {
-    process.stdout.write(`## Link events to Kafka (acks=all, loopback broker)\n\n`);
-    process.stdout.write(latencyTable(await benchEventLatency(broker.brokers, { events: quick ? 500 : 2000 })) + '\n');
-    process.stdout.write(stormTable(await benchEventStorm(broker.brokers, { interfaces: quick ? 2000 : 10000 })) + '\n');
-  } finally {
-    await broker.stop();
-  }
+  // The exporter's side of these runs in the benchmark's process: in a child with the V8 flags
+  // the exporter's command runs with (src/cli.ts), not this process's.
+  const r = spawnSync(process.execPath, [...EXPORTER_NODE_FLAGS, fileURLToPath(new URL('./events.js', import.meta.url)), ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`events benchmark failed (${r.status ?? r.signal})`);
 }
 
 if (want('otlp')) {

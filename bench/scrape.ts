@@ -20,7 +20,7 @@ import { visitSamples } from '../src/exporters/exposition.js';
 import { parseLabelBody } from '../src/exporters/names.js';
 import { EXPORTER_SKIPPED_SYMLINKS, startExporter } from '../src/commands/run.js';
 import { loadConfig } from '../src/config.js';
-import { median, fmtMs, REPO } from './util.js';
+import { median, fmtMs, REPO, EXPORTER_NODE_FLAGS } from './util.js';
 
 export interface ScrapeRow {
   interfaces: number;
@@ -177,7 +177,7 @@ export async function benchScrape(interfaces: number, threads: number, reps: num
   try {
     const port = 19500 + Math.floor(Math.random() * 400);
     // As the installed bin runs it (its shebang passes the same V8 flag); no control API here.
-    const ours = spawnQuiet(process.execPath, ['--max-semi-space-size=4', path.join(REPO, 'dist/src/cli.js'), 'run', '--no-control', '--no-events', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
+    const ours = spawnQuiet(process.execPath, [...EXPORTER_NODE_FLAGS, path.join(REPO, 'dist/src/cli.js'), 'run', '--no-control', '--no-events', '--stats-socket', socketPath, '--web.listen-address', `127.0.0.1:${port}`]);
     children.push(ours);
     const oursUrl = `http://127.0.0.1:${port}/metrics`;
     await waitHttp(oursUrl, ours);
