@@ -59,6 +59,14 @@ test('both kafkajs patches are in place in the process the exporter runs (import
   assert.equal(KAFKAJS_ENCODER_FIX, true);
 });
 
+test('the commands load the patches too: nothing in their module graph loads kafkajs before src/sink/kafka.ts', () => {
+  for (const command of ['run', 'demo']) {
+    const probe = `await import(${JSON.stringify(`${REPO_ROOT}/dist/src/commands/${command}.js`)}); const k = await import(${JSON.stringify(`${REPO_ROOT}/dist/src/sink/kafka.js`)}); process.stdout.write(JSON.stringify([k.KAFKAJS_BATCH_FIX, k.KAFKAJS_ENCODER_FIX]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), [{ applied: true }, true], command);
+  }
+});
+
 test('a produce request and the partition grouping: the same bytes as stock kafkajs', async () => {
   const want = stock();
   const got = await patched();
