@@ -191,6 +191,9 @@ interface TailEntry {
   weight: number;
 }
 
+/** What a tail slot holds once its record has left memory. */
+const DROPPED_TAIL_ENTRY: TailEntry = { offset: -1, time: 0, payload: Buffer.alloc(0), segBase: -1, pos: -1, memo: undefined, weight: 0 };
+
 interface PendingAppend {
   readonly payloads: readonly Buffer[];
   readonly memos: readonly unknown[] | undefined;
@@ -546,7 +549,9 @@ export class Spool extends EventEmitter<SpoolEvents> {
   }
 
   private dropTailHead(): void {
-    this.tailBytes -= this.tail[this.tailHead++].weight;
+    this.tailBytes -= this.tail[this.tailHead].weight;
+    // The slot lets go of the record now, not when the array is next compacted (up to 4096 later).
+    this.tail[this.tailHead++] = DROPPED_TAIL_ENTRY;
   }
 
   private compactTail(): void {

@@ -7,7 +7,10 @@
 //   C <event_id> <request_id>     a config action
 // stdout is a pipe, which Node writes synchronously on Linux: a printed line is out of the process.
 // mode "storm" runs until killed; mode "drain" only starts (its resync may emit), waits until the
-// spool is empty, prints "drained" and exits.
+// spool is empty, prints "drained" and exits. Mode "outage" (the long-outage test) flaps and
+// records at a steady pace (`intervalMs`), with Kafka's and the publisher's retries compressed
+// (`compressed`), prints "M <publish failures> <kafka connected 0|1> <spool depth>" every 250 ms,
+// and on "stop" (a line on stdin) stops flapping, drains, prints "drained" and exits.
 import path from 'node:path';
 import { createConfigActionRecorder, LinkEvents } from '../../src/events/index.js';
 import { startEventPipeline } from '../../src/sink/index.js';
@@ -17,8 +20,14 @@ interface Args {
   brokers: string;
   dir: string;
   prefix: string;
-  mode: 'storm' | 'drain';
+  mode: 'storm' | 'drain' | 'outage';
   interfaces?: number;
+  /** outage: pause between rounds of ten flaps and one config action. */
+  intervalMs?: number;
+  /** Retries of kafkajs and of the publisher in milliseconds instead of seconds (a long outage in a short test). */
+  compressed?: boolean;
+  /** The spool's in-memory tail (default: the spool's). */
+  tailCacheBytes?: number;
 }
 
 const args = JSON.parse(process.argv[2]) as Args;
@@ -36,8 +45,10 @@ const pipeline = await startEventPipeline({
     createTopics: true,
     partitions: 3,
     replicationFactor: -1,
+    ...(args.compressed === true ? { retries: 1, retryInitialMs: 10, retryMaxMs: 20, connectionTimeoutMs: 500, requestTimeoutMs: 2000 } : {}),
   },
-  publisher: { backoffInitialMs: 50, backoffMaxMs: 500 },
+  publisher: args.compressed === true ? { backoffInitialMs: 10, backoffMaxMs: 40 } : { backoffInitialMs: 50, backoffMaxMs: 500 },
+  spool: args.tailCacheBytes !== undefined ? { tailCacheBytes: args.tailCacheBytes } : undefined,
 });
 const vpp = new FakeVpp(args.interfaces ?? 100);
 const le = await LinkEvents.start({
@@ -54,7 +65,7 @@ const le = await LinkEvents.start({
 const record = createConfigActionRecorder({ sink: pipeline, instance });
 process.stdout.write('ready\n');
 
-if (args.mode === 'drain') {
+async function drain(): Promise<never> {
   for (;;) {
     await le.idle();
     const s = pipeline.spool.stats;
@@ -67,8 +78,23 @@ if (args.mode === 'drain') {
   process.exit(0);
 }
 
+if (args.mode === 'drain') await drain();
+
+let stopping = false;
+if (args.mode === 'outage') {
+  setInterval(() => {
+    const failures = pipeline.publisher.stats.failures;
+    const connected = pipeline.transport.kind === 'kafka' && pipeline.transport.connected ? 1 : 0;
+    process.stdout.write(`M ${failures} ${connected} ${pipeline.spool.stats.depth}\n`);
+  }, 250);
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d: string) => {
+    if (d.includes('stop')) stopping = true;
+  });
+}
+
 let n = 0;
-for (;;) {
+while (!stopping) {
   for (let k = 0; k < 10; k++) {
     const sw = 1 + Math.floor(Math.random() * (vpp.interfaces.size - 1));
     const i = vpp.interfaces.get(sw);
@@ -77,5 +103,6 @@ for (;;) {
   const requestId = `${process.pid}-${n++}`;
   const r = await record({ action: 'interface.set', params: { n }, principal: 'crash-test', retval: 0, error: null, durationMs: 0.1, requestId });
   if (r.accepted) process.stdout.write(`C ${r.eventId} ${requestId}\n`);
-  await new Promise((res) => setTimeout(res, 2));
+  await new Promise((res) => setTimeout(res, args.intervalMs ?? 2));
 }
+await drain();
