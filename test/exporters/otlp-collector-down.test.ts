@@ -22,7 +22,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,7 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI, tmpDir } from '../helpers/paths.js';
 import { startSimProcess } from '../helpers/sim-process.js';
 import { freePort } from '../helpers/prometheus.js';
-import { connectInspector, inspectorUrl, type Inspector } from '../helpers/inspector.js';
+import { connectInspector, inspectorUrl, rssKb, type Inspector } from '../helpers/inspector.js';
 
 const INTERVAL_MS = 50;
 const RUN_MS = 45_000;
@@ -180,11 +179,6 @@ async function scrape(url: string): Promise<Scrape> {
   const otlp: Record<string, number> = {};
   for (const m of body.matchAll(/^vpp_exporter_otlp_(\w+)_total (\S+)$/gm)) otlp[m[1]] = Number(m[2]);
   return { at, ms, status: r.status, up: sampleValue(body, 'vpp_up'), otlp };
-}
-
-function rssKb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
 }
 
 const median = (xs: number[]): number => {

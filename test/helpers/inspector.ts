@@ -4,6 +4,7 @@
  * child's own memory figures afterwards, i.e. what it really retains, not what its heap happens
  * to hold between collections.
  */
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** The child's memory right after a full garbage collection. */
@@ -85,4 +86,10 @@ export async function connectInspector(url: string): Promise<Inspector> {
       ws.close();
     },
   };
+}
+
+/** A process's resident set in KiB (VmRSS of /proc/<pid>/status; NaN when it cannot be read). */
+export function rssKb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
 }

@@ -20,12 +20,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startKafka, type KafkaBroker } from '../helpers/kafka.js';
-import { connectInspector, inspectorUrl } from '../helpers/inspector.js';
+import { connectInspector, inspectorUrl, rssKb } from '../helpers/inspector.js';
 import { tmpDir } from '../helpers/paths.js';
 import { consumeAll } from './kafka-read.js';
 
@@ -65,11 +64,6 @@ interface Sample {
   retained: number;
   external: number;
   rssKb: number;
-}
-
-function rssKb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
