@@ -161,9 +161,12 @@ function diskProbe(dir: string): { stop(): Promise<[number, number]> } {
     child.once('exit', (code) => reject(new Error(`disk probe exited (${code})`)));
   });
   result.catch(() => undefined);
+  let stopped = false;
   return {
     stop() {
-      child.send('stop');
+      // Once: a second call (the cleanup after a normal stop) must not write to a closed channel.
+      if (!stopped && child.connected) child.send('stop');
+      stopped = true;
       return result;
     },
   };
